@@ -1,0 +1,157 @@
+//! Integration notes: what the sync could not fill in, written into V2 in Portuguese and
+//! reported to the operator in English.
+
+use std::fmt;
+
+/// A V2 field filled from an Agendor custom field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Hospital,
+    HealthPlan,
+    Patient,
+    Doctor,
+    SchedulingNote,
+    Procedure,
+    Seller,
+}
+
+impl Field {
+    fn portuguese(self) -> &'static str {
+        match self {
+            Field::Hospital => "Hospital",
+            Field::HealthPlan => "Convênio",
+            Field::Patient => "Paciente",
+            Field::Doctor => "Médico",
+            Field::SchedulingNote => "Grade da cirurgia",
+            Field::Procedure => "Procedimento",
+            Field::Seller => "Vendedor",
+        }
+    }
+
+    fn english(self) -> &'static str {
+        match self {
+            Field::Hospital => "hospital",
+            Field::HealthPlan => "health plan",
+            Field::Patient => "patient",
+            Field::Doctor => "doctor",
+            Field::SchedulingNote => "surgery schedule",
+            Field::Procedure => "procedure",
+            Field::Seller => "seller",
+        }
+    }
+}
+
+/// Something the sync left empty, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// The custom field is absent, null or blank.
+    FieldMissing { field: Field, key: String },
+    FieldNotFound {
+        field: Field,
+        key: String,
+        value: String,
+    },
+    FieldAmbiguous {
+        field: Field,
+        key: String,
+        value: String,
+        matches: usize,
+    },
+    WonAtMissing,
+    ProductWithoutCode { product: String },
+    ProductNotFound { product: String, code: String },
+    ProductAmbiguous {
+        product: String,
+        code: String,
+        matches: usize,
+    },
+}
+
+impl Note {
+    /// The note as written into V2, for V2's users.
+    pub fn portuguese(&self) -> String {
+        match self {
+            Note::FieldMissing { field, key } => format!(
+                "{} não informado no Agendor (campo personalizado \"{key}\").",
+                field.portuguese()
+            ),
+            Note::FieldNotFound { field, key, value } => format!(
+                "{} \"{value}\" não encontrado no V2 (campo personalizado \"{key}\").",
+                field.portuguese()
+            ),
+            Note::FieldAmbiguous {
+                field,
+                key,
+                value,
+                matches,
+            } => format!(
+                "{} \"{value}\" corresponde a {matches} cadastros no V2; nenhum foi vinculado \
+                 (campo personalizado \"{key}\").",
+                field.portuguese()
+            ),
+            Note::WonAtMissing => {
+                "Data da cirurgia não preenchida: o negócio não tem data de ganho no Agendor."
+                    .into()
+            }
+            Note::ProductWithoutCode { product } => {
+                format!("Produto {product} não localizado: o item não tem código no Agendor.")
+            }
+            Note::ProductNotFound { product, code } => format!(
+                "Produto {product} não localizado: nenhum produto ativo com a referência do \
+                 fabricante \"{code}\"."
+            ),
+            Note::ProductAmbiguous {
+                product,
+                code,
+                matches,
+            } => format!(
+                "Produto {product} não localizado: {matches} produtos ativos têm a referência \
+                 do fabricante \"{code}\"."
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::FieldMissing { field, key } => write!(
+                f,
+                "{} left empty: custom field `{key}` has no value",
+                field.english()
+            ),
+            Note::FieldNotFound { field, key, value } => write!(
+                f,
+                "{} `{value}` (custom field `{key}`) not found in V2",
+                field.english()
+            ),
+            Note::FieldAmbiguous {
+                field,
+                key,
+                value,
+                matches,
+            } => write!(
+                f,
+                "{} `{value}` (custom field `{key}`) matches {matches} V2 records; none linked",
+                field.english()
+            ),
+            Note::WonAtMissing => write!(f, "surgery date left empty: the deal has no wonAt"),
+            Note::ProductWithoutCode { product } => {
+                write!(f, "product {product} skipped: the line has no code")
+            }
+            Note::ProductNotFound { product, code } => write!(
+                f,
+                "product {product} skipped: no active product with manufacturer reference `{code}`"
+            ),
+            Note::ProductAmbiguous {
+                product,
+                code,
+                matches,
+            } => write!(
+                f,
+                "product {product} skipped: {matches} active products have manufacturer \
+                 reference `{code}`"
+            ),
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The integration's own tables, in the PostgreSQL schema `agendor_sync`: runs, deal
+//! outcomes (which give the watermark) and the per-company advisory lock.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres};
+
+use crate::config::Settings;
+use crate::report::{CompanyStatus, Counts, DealReport};
+
+/// Schema of the integration's own tables, migration bookkeeping included.
+pub const SCHEMA: &str = "agendor_sync";
+
+static MIGRATOR: Migrator = sqlx::migrate!();
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error(
+        "the schema {SCHEMA} is missing or out of date ({pending} migration(s) pending): \
+         run `agendor-sync migrate`"
+    )]
+    NotMigrated { pending: usize },
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Opens a pool on the V2 database. Error messages never include the URL, which may
+/// carry a password.
+pub async fn connect(database_url: &SecretString) -> Result<PgPool, StoreError> {
+    let options = connect_options(database_url)?;
+    PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_with(options)
+        .await
+        .map_err(StoreError::Connect)
+}
+
+fn connect_options(database_url: &SecretString) -> Result<PgConnectOptions, StoreError> {
+    PgConnectOptions::from_str(database_url.expose_secret())
+        .map(|options| options.application_name("agendor-sync"))
+        .map_err(|error| StoreError::InvalidUrl(redact_url_error(&error)))
+}
+
+fn redact_url_error(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Configuration(_) => {
+            "expected postgres://user@host:5432/database".to_owned()
+        }
+        _ => "cannot parse it".to_owned(),
+    }
+}
+
+/// Creates or updates the integration's own tables; returns how many migrations ran.
+pub async fn migrate(settings: &Settings) -> Result<usize, StoreError> {
+    let pool = connect(&settings.database_url).await?;
+    sqlx::query(&format!("create schema if not exists {SCHEMA}"))
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+
+    // The migrator keeps its bookkeeping table in the first schema of the search path.
+    let options = connect_options(&settings.database_url)?.options([("search_path", SCHEMA)]);
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(StoreError::Connect)?;
+    let pending = pending_migrations(&pool).await?;
+    MIGRATOR.run(&pool).await?;
+    pool.close().await;
+    Ok(pending)
+}
+
+/// Fails unless every migration this binary knows has been applied.
+pub async fn ensure_migrated(pool: &PgPool) -> Result<(), StoreError> {
+    match pending_migrations(pool).await? {
+        0 => Ok(()),
+        pending => Err(StoreError::NotMigrated { pending }),
+    }
+}
+
+async fn pending_migrations(pool: &PgPool) -> Result<usize, StoreError> {
+    let table_exists: bool = sqlx::query_scalar(&format!(
+        "select to_regclass('{SCHEMA}._sqlx_migrations') is not null"
+    ))
+    .fetch_one(pool)
+    .await?;
+    let applied: Vec<i64> = if table_exists {
+        sqlx::query_scalar(&format!(
+            "select version from {SCHEMA}._sqlx_migrations where success"
+        ))
+        .fetch_all(pool)
+        .await?
+    } else {
+        Vec::new()
+    };
+    Ok(MIGRATOR
+        .iter()
+        .filter(|migration| !applied.contains(&migration.version))
+        .count())
+}
+
+/// Returns when the last run of this company that read the deal stream to the end
+/// started; dry runs are never recorded, so they never count.
+pub async fn last_completed_run_start(
+    pool: &PgPool,
+    company_id: i64,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select max(started_at) from agendor_sync.runs
+         where empresa_id = $1 and stream_completed",
+    )
+    .bind(company_id)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn start_run(
+    pool: &PgPool,
+    company_id: i64,
+    since: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into agendor_sync.runs (empresa_id, since) values ($1, $2) returning id",
+    )
+    .bind(company_id)
+    .bind(since)
+    .fetch_one(pool)
+    .await
+}
+
+/// The final state of a run, written when the company is done.
+#[derive(Debug, Clone)]
+pub struct RunEnd<'a> {
+    pub status: CompanyStatus,
+    pub stream_completed: bool,
+    pub error: Option<&'a str>,
+    pub counts: &'a Counts,
+}
+
+pub async fn finish_run(pool: &PgPool, run_id: i64, end: &RunEnd<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update agendor_sync.runs
+         set finished_at = now(), status = $2, stream_completed = $3, error = $4,
+             fetched = $5, created = $6, already_integrated = $7, failed = $8, ignored = $9
+         where id = $1",
+    )
+    .bind(run_id)
+    .bind(end.status.as_str())
+    .bind(end.stream_completed)
+    .bind(end.error)
+    .bind(end.counts.fetched as i32)
+    .bind(end.counts.created as i32)
+    .bind(end.counts.already_integrated as i32)
+    .bind(end.counts.failed as i32)
+    .bind(end.counts.ignored as i32)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records one deal's outcome; for a created deal, inside the deal's own transaction.
+pub async fn record_outcome(
+    conn: &mut PgConnection,
+    run_id: i64,
+    company_id: i64,
+    deal: &DealReport,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into agendor_sync.deal_outcomes
+             (run_id, empresa_id, deal_id, outcome, surgery_id, client, error, warnings)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(run_id)
+    .bind(company_id)
+    .bind(deal.deal_id)
+    .bind(deal.outcome.as_str())
+    .bind(deal.surgery_id)
+    .bind(deal.client.map(|client| client.as_str()))
+    .bind(&deal.error)
+    .bind(sqlx::types::Json(&deal.warnings))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A session-level advisory lock on one company, held on its own connection so that a
+/// second run sees the company as taken. Closing the connection releases it, so a
+/// crashed run never leaves it behind.
+pub struct CompanyLock {
+    conn: PoolConnection<Postgres>,
+    company_id: i64,
+}
+
+/// Takes the company's lock, or returns `None` when another run holds it.
+pub async fn try_lock_company(
+    pool: &PgPool,
+    company_id: i64,
+) -> Result<Option<CompanyLock>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let locked: bool = sqlx::query_scalar(
+        "select pg_try_advisory_lock(hashtextextended('agendor-sync company ' || $1, 0))",
+    )
+    .bind(company_id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(locked.then_some(CompanyLock { conn, company_id }))
+}
+
+impl CompanyLock {
+    pub async fn release(mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("select pg_advisory_unlock(hashtextextended('agendor-sync company ' || $1, 0))")
+            .bind(self.company_id.to_string())
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,315 @@
+//! One company's run: lock, checks, the deal feed and the per-deal pipeline.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use crate::agendor::{AgendorClient, AgendorError, Deal, MalformedDeal};
+use crate::cli::SyncArgs;
+use crate::config::{Settings, Since};
+use crate::report::{CompanyReport, CompanyStatus, Counts};
+use crate::store::{self, RunEnd};
+use crate::sync::deal::{DealAbort, DealContext};
+use crate::sync::since::default_since;
+use crate::v2::{self, Company};
+
+/// Deals buffered between the fetching task and the writer; bounds memory while the two
+/// overlap.
+const FEED_CAPACITY: usize = 200;
+
+type DealEntry = Result<Deal, MalformedDeal>;
+
+/// Why a company could not be processed.
+#[derive(Debug, thiserror::Error)]
+enum CompanyError {
+    #[error("{0}")]
+    Settings(String),
+    #[error(transparent)]
+    Agendor(#[from] AgendorError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub async fn process(
+    pool: &PgPool,
+    settings: &Settings,
+    args: &SyncArgs,
+    company: &Company,
+) -> CompanyReport {
+    let span = tracing::info_span!("company", company_id = company.id);
+    async {
+        let mut report = CompanyReport {
+            company_id: company.id,
+            company_name: company.name.clone(),
+            since: None,
+            status: CompanyStatus::Succeeded,
+            error: None,
+            counts: Counts::default(),
+            deals: Vec::new(),
+        };
+
+        let lock = match store::try_lock_company(pool, company.id).await {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                tracing::warn!("another run holds this company; skipped");
+                report.status = CompanyStatus::Skipped;
+                report.error = Some("another agendor-sync run is processing this company".into());
+                return report;
+            }
+            Err(error) => return fail(report, CompanyError::Database(error)),
+        };
+
+        let outcome = run_locked(pool, settings, args, company, &mut report).await;
+        if let Err(error) = lock.release().await {
+            tracing::warn!(%error, "failed to release the company lock; closing its connection releases it");
+        }
+        match outcome {
+            Ok(()) => {
+                tracing::info!(
+                    status = report.status.as_str(),
+                    fetched = report.counts.fetched,
+                    created = report.counts.created,
+                    already_integrated = report.counts.already_integrated,
+                    failed = report.counts.failed,
+                    ignored = report.counts.ignored,
+                    "company done"
+                );
+                report
+            }
+            Err(error) => fail(report, error),
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+fn fail(mut report: CompanyReport, error: CompanyError) -> CompanyReport {
+    tracing::error!(error = %error, "company failed");
+    report.status = CompanyStatus::Failed;
+    report.error = Some(error.to_string());
+    report
+}
+
+async fn run_locked(
+    pool: &PgPool,
+    settings: &Settings,
+    args: &SyncArgs,
+    company: &Company,
+    report: &mut CompanyReport,
+) -> Result<(), CompanyError> {
+    let (token, user_id) = check_company(pool, settings, company).await?;
+    let since = match args.since {
+        Some(since) => since.to_instant(settings.timezone),
+        None => {
+            let last = store::last_completed_run_start(pool, company.id).await?;
+            Since::Date(default_since(Utc::now(), settings.timezone, last))
+                .to_instant(settings.timezone)
+        }
+    };
+    report.since = Some(since.to_rfc3339_opts(SecondsFormat::Secs, true));
+
+    let client = AgendorClient::new(&settings.http, &token)?;
+    let mut registries = v2::load_registries(pool, company.id).await?;
+    let run_id = match args.dry_run {
+        true => None,
+        false => Some(store::start_run(pool, company.id, since).await?),
+    };
+
+    let (sender, mut feed) = mpsc::channel(FEED_CAPACITY);
+    let fetcher = spawn_fetcher(client.clone(), since, args.deals.clone(), sender);
+    let mut context = DealContext {
+        pool,
+        client: &client,
+        registries: &mut registries,
+        settings,
+        company_id: company.id,
+        user_id,
+        run_id,
+        dry_run: args.dry_run,
+    };
+
+    let mut seen = HashSet::new();
+    let mut abort = None;
+    while let Some(entry) = feed.recv().await {
+        if let Ok(deal) = &entry {
+            if !seen.insert(deal.id) {
+                continue;
+            }
+        }
+        match context.process(entry).await {
+            Ok(deal_report) => {
+                report.counts.add(deal_report.outcome);
+                report.deals.push(deal_report);
+            }
+            Err(error) => {
+                abort = Some(CompanyError::from(error));
+                break;
+            }
+        }
+    }
+    drop(feed);
+
+    let fetched = fetcher.await.unwrap_or_else(|error| {
+        Err(AgendorError::Transport {
+            path: "/deals".into(),
+            message: format!("the fetching task stopped: {error}"),
+        })
+    });
+    let error = match (abort, fetched) {
+        (Some(error), _) => Some(error),
+        (None, Err(error)) => Some(CompanyError::Agendor(error)),
+        (None, Ok(_)) => None,
+    };
+    let stream_completed = error.is_none() && args.deals.is_empty();
+
+    report.status = match (&error, report.counts.failed) {
+        (Some(_), _) => CompanyStatus::Failed,
+        (None, 0) => CompanyStatus::Succeeded,
+        (None, _) => CompanyStatus::Partial,
+    };
+    report.error = error.as_ref().map(ToString::to_string);
+    if let Some(run_id) = run_id {
+        let end = RunEnd {
+            status: report.status,
+            stream_completed,
+            error: report.error.as_deref(),
+            counts: &report.counts,
+        };
+        store::finish_run(pool, run_id, &end).await?;
+    }
+    if let Some(error) = &error {
+        tracing::error!(error = %error, "company failed");
+    }
+    Ok(())
+}
+
+/// Checks the company's settings: its token (or the configured override) and its
+/// integration user, which must exist, be active and belong to the company.
+async fn check_company(
+    pool: &PgPool,
+    settings: &Settings,
+    company: &Company,
+) -> Result<(SecretString, i64), CompanyError> {
+    if !company.module_contracted {
+        return Err(CompanyError::Settings(format!(
+            "company {} has not contracted the Agendor module",
+            company.id
+        )));
+    }
+    if !company.integration_enabled {
+        return Err(CompanyError::Settings(format!(
+            "company {} has the Agendor integration disabled: enable it in the company's \
+             Integrações tab",
+            company.id
+        )));
+    }
+    let token = settings
+        .token_override
+        .clone()
+        .or_else(|| company.token.clone())
+        .ok_or_else(|| {
+            CompanyError::Settings(format!(
+                "company {} has no Agendor API token: set it in the company's Integrações \
+                 tab (empresas.agendor_token) or in AGENDOR_TOKEN",
+                company.id
+            ))
+        })?;
+
+    let Some(user_id) = company.user_id else {
+        return Err(CompanyError::Settings(format!(
+            "company {} has no integration user: choose one in the company's Integrações \
+             tab (empresas.agendor_usuario_id)",
+            company.id
+        )));
+    };
+    match v2::user(pool, user_id).await? {
+        Some(user) if user.company_id == company.id && user.active => Ok((token, user_id)),
+        Some(user) if user.company_id != company.id => Err(CompanyError::Settings(format!(
+            "integration user {user_id} belongs to company {}, not to company {}: choose a \
+             user of this company",
+            user.company_id, company.id
+        ))),
+        Some(_) => Err(CompanyError::Settings(format!(
+            "integration user {user_id} of company {} is inactive: activate it or choose \
+             another",
+            company.id
+        ))),
+        None => Err(CompanyError::Settings(format!(
+            "integration user {user_id} of company {} not found in table usuarios",
+            company.id
+        ))),
+    }
+}
+
+/// Fetches deals in the background, so that fetching and writing overlap: the won-deal
+/// stream since `since`, or the given deals by id.
+fn spawn_fetcher(
+    client: AgendorClient,
+    since: DateTime<Utc>,
+    deal_ids: Vec<i64>,
+    feed: mpsc::Sender<DealEntry>,
+) -> JoinHandle<Result<(), AgendorError>> {
+    tokio::spawn(
+        async move {
+            if deal_ids.is_empty() {
+                fetch_stream(&client, since, &feed).await
+            } else {
+                fetch_by_id(&client, &deal_ids, &feed).await
+            }
+        }
+        .in_current_span(),
+    )
+}
+
+async fn fetch_stream(
+    client: &AgendorClient,
+    since: DateTime<Utc>,
+    feed: &mpsc::Sender<DealEntry>,
+) -> Result<(), AgendorError> {
+    let mut pages = client.won_deals_since(since);
+    while let Some(page) = pages.next_page().await? {
+        for entry in page {
+            if feed.send(entry).await.is_err() {
+                // The writer stopped; its own error explains why.
+                return Ok(());
+            }
+        }
+    }
+    tracing::info!(pages = pages.pages_read(), "deal stream read to the end");
+    Ok(())
+}
+
+async fn fetch_by_id(
+    client: &AgendorClient,
+    deal_ids: &[i64],
+    feed: &mpsc::Sender<DealEntry>,
+) -> Result<(), AgendorError> {
+    for &id in deal_ids {
+        let entry = match client.deal(id).await {
+            Ok(entry) => entry,
+            Err(AgendorError::NotFound { .. }) => Err(MalformedDeal {
+                id: Some(id),
+                reason: format!("deal {id} not found in Agendor"),
+            }),
+            Err(error) => return Err(error),
+        };
+        if feed.send(entry).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+impl From<DealAbort> for CompanyError {
+    fn from(abort: DealAbort) -> Self {
+        match abort {
+            DealAbort::Agendor(error) => CompanyError::Agendor(error),
+            DealAbort::Database(error) => CompanyError::Database(error),
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The pipeline of one deal, inside one database transaction: idempotency, client,
+//! products, then the surgery with its pre-budget and items.
+
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use tracing::Instrument;
+
+use crate::agendor::{AgendorClient, AgendorError, Deal, MalformedDeal};
+use crate::config::Settings;
+use crate::mapping::{
+    self, ClientSource, NewSurgery, ProcedureChoice, Registries, budget_observation,
+    legacy_code, match_products, surgery_fields, surgery_observation,
+};
+use crate::report::{ClientOutcome, DealReport, Outcome};
+use crate::store;
+use crate::v2::{self, WriteError};
+
+/// An error that stops the whole company rather than one deal: the token was rejected,
+/// or the database connection is gone.
+#[derive(Debug)]
+pub enum DealAbort {
+    Agendor(AgendorError),
+    Database(sqlx::Error),
+}
+
+/// Why one deal failed; the run goes on with the next deal.
+#[derive(Debug, thiserror::Error)]
+enum DealFailure {
+    #[error("{0}")]
+    Rejected(String),
+    #[error("Agendor request failed: {0}")]
+    Agendor(AgendorError),
+    #[error("cannot write to V2: {0}")]
+    Write(#[from] v2::FitError),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    #[error("surgery {0} already exists with this legacy code")]
+    AlreadyIntegrated(i64),
+}
+
+/// What a run shares with each deal it processes.
+pub struct DealContext<'a> {
+    pub pool: &'a PgPool,
+    pub client: &'a AgendorClient,
+    pub registries: &'a mut Registries,
+    pub settings: &'a Settings,
+    pub company_id: i64,
+    pub user_id: i64,
+    /// The run recording outcomes; `None` in a dry run, which records nothing.
+    pub run_id: Option<i64>,
+    pub dry_run: bool,
+}
+
+/// A surgery written in an open transaction, with the facts the report needs.
+struct Written {
+    surgery_id: i64,
+    client: ClientOutcome,
+    warnings: Vec<String>,
+    created_procedure: Option<(i64, String)>,
+}
+
+impl DealContext<'_> {
+    /// Runs one deal through the pipeline and records its outcome.
+    pub async fn process(
+        &mut self,
+        entry: Result<Deal, MalformedDeal>,
+    ) -> Result<DealReport, DealAbort> {
+        let deal = match entry {
+            Ok(deal) => deal,
+            Err(malformed) => {
+                let report = DealReport::failed(
+                    malformed.id,
+                    format!("malformed deal: {}", malformed.reason),
+                );
+                return self.finish_unwritten(report).await;
+            }
+        };
+        let span = tracing::info_span!("deal", deal_id = deal.id);
+        self.process_deal(deal).instrument(span).await
+    }
+
+    async fn process_deal(&mut self, deal: Deal) -> Result<DealReport, DealAbort> {
+        if !deal.is_won() {
+            let status = deal
+                .status_id
+                .map_or_else(|| "absent".to_owned(), |id| id.to_string());
+            let report = DealReport::ignored(
+                deal.id,
+                format!("deal status is {status}, not won (2): not integrated"),
+            );
+            return self.finish_unwritten(report).await;
+        }
+
+        let mut tx = self.pool.begin().await.map_err(DealAbort::Database)?;
+        match self.write(&mut tx, &deal).await {
+            Ok(written) => self.commit(tx, &deal, written).await,
+            Err(failure) => {
+                drop(tx);
+                let report = match failure {
+                    DealFailure::AlreadyIntegrated(surgery_id) => {
+                        DealReport::already_integrated(deal.id, surgery_id)
+                    }
+                    DealFailure::Agendor(AgendorError::Unauthorized { status }) => {
+                        return Err(DealAbort::Agendor(AgendorError::Unauthorized { status }));
+                    }
+                    DealFailure::Database(error) if is_connection_error(&error) => {
+                        return Err(DealAbort::Database(error));
+                    }
+                    failure => DealReport::failed(Some(deal.id), failure.to_string()),
+                };
+                self.finish_unwritten(report).await
+            }
+        }
+    }
+
+    async fn commit(
+        &mut self,
+        mut tx: Transaction<'_, Postgres>,
+        deal: &Deal,
+        written: Written,
+    ) -> Result<DealReport, DealAbort> {
+        let report = DealReport {
+            deal_id: Some(deal.id),
+            outcome: Outcome::Created,
+            surgery_id: Some(written.surgery_id),
+            client: Some(written.client),
+            warnings: written.warnings,
+            error: None,
+        };
+        if let Some(run_id) = self.run_id {
+            store::record_outcome(&mut tx, run_id, self.company_id, &report)
+                .await
+                .map_err(DealAbort::Database)?;
+        }
+
+        if self.dry_run {
+            tx.rollback().await.map_err(DealAbort::Database)?;
+        } else {
+            tx.commit().await.map_err(DealAbort::Database)?;
+            if let Some((id, description)) = written.created_procedure {
+                self.registries.procedures.add(id, &description);
+            }
+        }
+        tracing::info!(surgery_id = written.surgery_id, "deal integrated");
+        Ok(report)
+    }
+
+    /// Logs and records a deal that wrote nothing to V2.
+    async fn finish_unwritten(&self, report: DealReport) -> Result<DealReport, DealAbort> {
+        match report.outcome {
+            Outcome::Failed => tracing::warn!(
+                deal_id = report.deal_id,
+                reason = report.error.as_deref().unwrap_or_default(),
+                "deal failed"
+            ),
+            Outcome::Ignored => tracing::info!(
+                deal_id = report.deal_id,
+                reason = report.error.as_deref().unwrap_or_default(),
+                "deal ignored"
+            ),
+            _ => tracing::info!(deal_id = report.deal_id, surgery_id = report.surgery_id, "deal already integrated"),
+        }
+        if let Some(run_id) = self.run_id {
+            let mut conn = self.pool.acquire().await.map_err(DealAbort::Database)?;
+            store::record_outcome(&mut conn, run_id, self.company_id, &report)
+                .await
+                .map_err(DealAbort::Database)?;
+        }
+        Ok(report)
+    }
+
+    async fn write(&self, conn: &mut PgConnection, deal: &Deal) -> Result<Written, DealFailure> {
+        let code = legacy_code(deal.id);
+        if let Some(surgery_id) = v2::surgery_by_legacy_code(conn, self.company_id, &code)
+            .await
+            .map_err(DealFailure::Database)?
+        {
+            return Err(DealFailure::AlreadyIntegrated(surgery_id));
+        }
+
+        let (client_id, client) = self.resolve_client(conn, deal).await?;
+        let products = self.match_products(deal).await?;
+        let fields = surgery_fields(
+            deal,
+            self.registries,
+            &self.settings.custom_fields,
+            self.settings.timezone,
+        );
+
+        let (procedure_id, created_procedure) = match &fields.procedure {
+            ProcedureChoice::None => (None, None),
+            ProcedureChoice::Existing(id) => (Some(*id), None),
+            ProcedureChoice::Create(description) => {
+                let id = v2::insert_procedure(conn, self.company_id, description)
+                    .await
+                    .map_err(write_failure)?;
+                (Some(id), Some((id, description.clone())))
+            }
+        };
+
+        let surgery = NewSurgery {
+            company_id: self.company_id,
+            legacy_code: code,
+            client_id,
+            user_id: self.user_id,
+            hospital_id: fields.hospital_id,
+            health_plan_id: fields.health_plan_id,
+            doctor_id: fields.doctor_id,
+            seller_id: fields.seller_id,
+            patient: fields.patient.clone(),
+            surgery_date: fields.surgery_date,
+            note: surgery_observation(
+                deal.description.as_deref(),
+                &fields.notes,
+                &deal.web_url_or_default(),
+            ),
+            scheduling_note: fields.scheduling_note.clone(),
+        };
+        let budget_note = budget_observation(&products.notes);
+        let surgery_id = v2::insert_surgery(
+            conn,
+            &surgery,
+            procedure_id,
+            budget_note.as_deref(),
+            &products.items,
+        )
+        .await
+        .map_err(write_failure)?;
+
+        let warnings = fields
+            .notes
+            .iter()
+            .chain(&products.notes)
+            .map(ToString::to_string)
+            .collect();
+        Ok(Written {
+            surgery_id,
+            client,
+            warnings,
+            created_procedure,
+        })
+    }
+
+    /// Finds the client by document, or creates it; an organization makes a PJ client,
+    /// otherwise the person makes a PF client.
+    async fn resolve_client(
+        &self,
+        conn: &mut PgConnection,
+        deal: &Deal,
+    ) -> Result<(i64, ClientOutcome), DealFailure> {
+        let organization;
+        let person;
+        let source = match (&deal.organization, &deal.person) {
+            (Some(reference), _) => {
+                organization = self
+                    .client
+                    .organization(reference.id)
+                    .await
+                    .map_err(|error| agendor_failure(error, "organization", reference.id))?;
+                ClientSource::Organization(&*organization)
+            }
+            (None, Some(reference)) => {
+                person = self
+                    .client
+                    .person(reference.id)
+                    .await
+                    .map_err(|error| agendor_failure(error, "person", reference.id))?;
+                ClientSource::Person(&*person)
+            }
+            (None, None) => {
+                return Err(DealFailure::Rejected(
+                    "the deal has neither an organization nor a person: link the client \
+                     in Agendor"
+                        .into(),
+                ));
+            }
+        };
+
+        let ie_key = &self.settings.custom_fields.inscricao_estadual;
+        let document = match source.document() {
+            Ok(document) => document,
+            Err(_) => return Err(client_rejected(source, self.registries, ie_key)),
+        };
+        if let Some(id) = v2::client_by_document(conn, self.company_id, source.kind(), &document)
+            .await
+            .map_err(DealFailure::Database)?
+        {
+            return Ok((id, ClientOutcome::Found));
+        }
+
+        let new_client = mapping::new_client(source, self.registries, ie_key)
+            .map_err(|_| client_rejected(source, self.registries, ie_key))?;
+        let id = v2::insert_client(conn, self.company_id, self.user_id, &new_client)
+            .await
+            .map_err(write_failure)?;
+        Ok((id, ClientOutcome::Created))
+    }
+
+    /// Matches the deal's product lines, resolving the code of a line that lacks one
+    /// from the Agendor product catalogue.
+    async fn match_products(&self, deal: &Deal) -> Result<mapping::MatchedProducts, DealFailure> {
+        let mut lines = Vec::with_capacity(deal.products.len());
+        for line in &deal.products {
+            let code = match (&line.code, line.product_id) {
+                (Some(code), _) => Some(code.clone()),
+                (None, Some(product_id)) => match self.client.product_code(product_id).await {
+                    Ok(code) => code,
+                    Err(AgendorError::NotFound { .. }) => None,
+                    Err(error) => return Err(agendor_failure(error, "product", product_id)),
+                },
+                (None, None) => None,
+            };
+            lines.push((line.clone(), code));
+        }
+        Ok(match_products(&lines, self.registries))
+    }
+}
+
+fn client_rejected(source: ClientSource<'_>, registries: &Registries, ie_key: &str) -> DealFailure {
+    let problems = match mapping::new_client(source, registries, ie_key) {
+        Ok(_) => vec!["the document is invalid".to_owned()],
+        Err(problems) => problems,
+    };
+    DealFailure::Rejected(format!("cannot create the client: {}", problems.join("; ")))
+}
+
+fn agendor_failure(error: AgendorError, what: &str, id: i64) -> DealFailure {
+    match error {
+        AgendorError::NotFound { .. } => {
+            DealFailure::Rejected(format!("{what} {id} not found in Agendor"))
+        }
+        error => DealFailure::Agendor(error),
+    }
+}
+
+fn write_failure(error: WriteError) -> DealFailure {
+    match error {
+        WriteError::Fit(error) => DealFailure::Write(error),
+        WriteError::Database(error) => DealFailure::Database(error),
+    }
+}
+
+/// Connection-level errors stop the company: no later deal could be written either.
+fn is_connection_error(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_)
+    )
+}

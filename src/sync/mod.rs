@@ -1,0 +1,108 @@
+//! The sync run: every enabled company in turn, each deal in its own transaction.
+
+mod company;
+mod deal;
+mod since;
+
+use sqlx::PgPool;
+
+use crate::cli::SyncArgs;
+use crate::config::Settings;
+use crate::report::{CompanyReport, CompanyStatus, Counts, RunReport};
+use crate::store::{self, StoreError};
+use crate::v2;
+
+pub use since::default_since;
+
+/// A failure that stops the whole run before any company is processed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "the V2 database lacks {}: point DATABASE_URL at a V2 database, or adapt the \
+         queries in src/v2.rs to this installation",
+        .0.join(", ")
+    )]
+    MissingV2Columns(Vec<String>),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl RunError {
+    /// Usage errors exit with 2, like the command-line parser's own.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Usage(_) => 2,
+            _ => crate::cli::EXIT_FAILURE,
+        }
+    }
+}
+
+/// Runs the sync for every company selected by `args` and reports what happened.
+pub async fn run(settings: &Settings, args: &SyncArgs) -> Result<RunReport, RunError> {
+    let pool = store::connect(&settings.database_url).await?;
+    let report = run_with_pool(&pool, settings, args).await;
+    pool.close().await;
+    report
+}
+
+/// Runs the sync on an open pool; tests call it to share one pool with their checks.
+pub async fn run_with_pool(
+    pool: &PgPool,
+    settings: &Settings,
+    args: &SyncArgs,
+) -> Result<RunReport, RunError> {
+    let missing = v2::missing_columns(pool).await.map_err(StoreError::from)?;
+    if !missing.is_empty() {
+        return Err(RunError::MissingV2Columns(missing));
+    }
+    store::ensure_migrated(pool).await?;
+
+    let companies = v2::companies(pool, &args.companies)
+        .await
+        .map_err(StoreError::from)?;
+    if !args.deals.is_empty() && companies.len() > 1 {
+        return Err(RunError::Usage(format!(
+            "--deal needs --company when several companies are enabled (found {}: {})",
+            companies.len(),
+            companies
+                .iter()
+                .map(|company| company.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+
+    let mut reports = Vec::new();
+    for requested in &args.companies {
+        if !companies.iter().any(|company| company.id == *requested) {
+            reports.push(failed_company(
+                *requested,
+                format!("company {requested} not found in table empresas"),
+            ));
+        }
+    }
+    for company in &companies {
+        reports.push(company::process(pool, settings, args, company).await);
+    }
+    reports.sort_by_key(|report| report.company_id);
+
+    Ok(RunReport {
+        dry_run: args.dry_run,
+        companies: reports,
+    })
+}
+
+fn failed_company(company_id: i64, error: String) -> CompanyReport {
+    tracing::error!(company_id, %error, "company failed");
+    CompanyReport {
+        company_id,
+        company_name: String::new(),
+        since: None,
+        status: CompanyStatus::Failed,
+        error: Some(error),
+        counts: Counts::default(),
+        deals: Vec::new(),
+    }
+}
