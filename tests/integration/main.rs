@@ -1,1 +1,5 @@
+//! The single integration-test binary: a real PostgreSQL and a mock Agendor per test.
 
+mod agendor_client;
+mod pipeline;
+mod support;
