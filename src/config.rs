@@ -34,6 +34,8 @@ pub struct Settings {
     /// Replaces every company's token (`AGENDOR_TOKEN`): for a single-company setup or a test.
     pub token_override: Option<SecretString>,
     pub custom_fields: CustomFieldKeys,
+    /// Days during which a failed deal is fetched again by id and retried; 0 disables it.
+    pub retry_failed_days: u32,
 }
 
 /// Keys of the Agendor custom fields the sync reads; accounts name their fields differently.
@@ -90,7 +92,18 @@ struct FileConfig {
     agendor: FileAgendor,
     #[serde(default)]
     custom_fields: CustomFieldKeys,
+    #[serde(default)]
+    sync: FileSync,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSync {
+    retry_failed_days: Option<u32>,
+}
+
+/// Default number of days a failed deal is retried.
+pub const DEFAULT_RETRY_FAILED_DAYS: u32 = 7;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,12 +137,12 @@ impl Settings {
         overrides: &Overrides,
     ) -> Result<Self, ConfigError> {
         let file = match file {
-            Some((path, text)) => toml::from_str::<FileConfig>(text).map_err(|error| {
-                ConfigError::Parse {
+            Some((path, text)) => {
+                toml::from_str::<FileConfig>(text).map_err(|error| ConfigError::Parse {
                     path: path.to_owned(),
                     message: error.message().to_owned() + &location(text, error.span()),
-                }
-            })?,
+                })?
+            }
             None => FileConfig::default(),
         };
         let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
@@ -146,6 +159,10 @@ impl Settings {
                 .map(|token| SecretString::from(token.trim().to_owned())),
         };
         validate_custom_field_keys(&file.custom_fields)?;
+        let retry_failed_days = file
+            .sync
+            .retry_failed_days
+            .unwrap_or(DEFAULT_RETRY_FAILED_DAYS);
 
         Ok(Settings {
             database_url,
@@ -153,6 +170,7 @@ impl Settings {
             http,
             token_override,
             custom_fields: file.custom_fields,
+            retry_failed_days,
         })
     }
 }
@@ -180,7 +198,11 @@ fn database_url(
     env: &impl Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<SecretString, ConfigError> {
-    let (raw, key) = match (&overrides.database_url, env("DATABASE_URL"), &file.database_url) {
+    let (raw, key) = match (
+        &overrides.database_url,
+        env("DATABASE_URL"),
+        &file.database_url,
+    ) {
         (Some(url), _, _) => (url.clone(), "--database-url"),
         (None, Some(url), _) => (url, "DATABASE_URL"),
         (None, None, Some(url)) => (url.clone(), "database_url"),
@@ -303,10 +325,13 @@ pub fn parse_api_url(raw: &str, key: &str) -> Result<Url, ConfigError> {
 }
 
 fn parse_rate(raw: &str, key: &str) -> Result<f64, ConfigError> {
-    let rate = raw.trim().parse::<f64>().map_err(|_| ConfigError::Invalid {
-        key: key.into(),
-        reason: format!("`{raw}` is not a number of requests per second such as 2 or 0.5"),
-    })?;
+    let rate = raw
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| ConfigError::Invalid {
+            key: key.into(),
+            reason: format!("`{raw}` is not a number of requests per second such as 2 or 0.5"),
+        })?;
     check_rate(rate, key)
 }
 
@@ -409,11 +434,35 @@ mod tests {
     fn defaults_apply_without_a_file() {
         let settings = load(None, &[DB]).unwrap();
 
-        assert_eq!(settings.http.base_url.as_str(), "https://api.agendor.com.br/v3");
+        assert_eq!(
+            settings.http.base_url.as_str(),
+            "https://api.agendor.com.br/v3"
+        );
         assert_eq!(settings.http.requests_per_second, 2.0);
         assert_eq!(settings.timezone, chrono_tz::America::Sao_Paulo);
         assert_eq!(settings.custom_fields, CustomFieldKeys::default());
         assert!(settings.token_override.is_none());
+    }
+
+    #[test]
+    fn example_file_is_valid_and_matches_the_defaults() {
+        let example = include_str!("../config.example.toml");
+
+        let settings = load(Some(example), &[DB]).unwrap();
+
+        let defaults = load(None, &[DB]).unwrap();
+        assert_eq!(settings.http.base_url, defaults.http.base_url);
+        assert_eq!(
+            settings.http.requests_per_second,
+            defaults.http.requests_per_second
+        );
+        assert_eq!(settings.http.timeout, defaults.http.timeout);
+        assert_eq!(settings.http.max_retries, defaults.http.max_retries);
+        assert_eq!(settings.http.retry_min_delay, defaults.http.retry_min_delay);
+        assert_eq!(settings.http.retry_max_delay, defaults.http.retry_max_delay);
+        assert_eq!(settings.http.max_pages, defaults.http.max_pages);
+        assert_eq!(settings.timezone, defaults.timezone);
+        assert_eq!(settings.custom_fields, defaults.custom_fields);
     }
 
     #[test]
@@ -457,7 +506,10 @@ mod tests {
     fn unknown_key_is_named() {
         let error = load(Some("[agendor]\nrate = 3\n"), &[DB]).unwrap_err();
 
-        assert!(error.to_string().contains("unknown field `rate`"), "{error}");
+        assert!(
+            error.to_string().contains("unknown field `rate`"),
+            "{error}"
+        );
         assert!(error.to_string().contains("line 2"), "{error}");
     }
 
@@ -490,7 +542,11 @@ mod tests {
                 vec![DB],
                 "custom_fields.hospital",
             ),
-            (None, vec![("DATABASE_URL", "mysql://x@y/z")], "DATABASE_URL"),
+            (
+                None,
+                vec![("DATABASE_URL", "mysql://x@y/z")],
+                "DATABASE_URL",
+            ),
         ];
         for (file, env, key) in cases {
             let error = load(file, &env).unwrap_err().to_string();
@@ -516,10 +572,18 @@ mod tests {
 
     #[test]
     fn plain_http_is_accepted_for_loopback_only() {
-        for url in ["http://127.0.0.1:8080/v3", "http://localhost/v3", "http://[::1]/v3"] {
+        for url in [
+            "http://127.0.0.1:8080/v3",
+            "http://localhost/v3",
+            "http://[::1]/v3",
+        ] {
             assert!(parse_api_url(url, "k").is_ok(), "{url}");
         }
-        for url in ["http://10.0.0.1/v3", "http://api.agendor.com.br/v3", "ftp://x/v3"] {
+        for url in [
+            "http://10.0.0.1/v3",
+            "http://api.agendor.com.br/v3",
+            "ftp://x/v3",
+        ] {
             assert!(parse_api_url(url, "k").is_err(), "{url}");
         }
     }
@@ -535,7 +599,10 @@ mod tests {
         ];
         for (raw, expected) in cases {
             let instant = parse_since(raw).unwrap().to_instant(tz);
-            assert_eq!(instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), expected);
+            assert_eq!(
+                instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                expected
+            );
         }
         assert!(parse_since("10/01/2025").is_err());
     }

@@ -76,6 +76,10 @@ pub struct DealReport {
     pub client: Option<ClientOutcome>,
     pub warnings: Vec<String>,
     pub error: Option<String>,
+    /// True for a deal that failed in an earlier run and was fetched again by id; the
+    /// key is left out of the JSON report otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub retry: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -123,6 +127,7 @@ impl DealReport {
             client: None,
             warnings: Vec::new(),
             error: Some(error.into()),
+            retry: false,
         }
     }
 
@@ -141,6 +146,7 @@ impl DealReport {
             client: None,
             warnings: Vec::new(),
             error: None,
+            retry: false,
         }
     }
 }
@@ -167,7 +173,10 @@ impl RunReport {
         } else if any(CompanyStatus::Partial) {
             EXIT_DEALS_FAILED
         } else if !self.companies.is_empty()
-            && self.companies.iter().all(|c| c.status == CompanyStatus::Skipped)
+            && self
+                .companies
+                .iter()
+                .all(|c| c.status == CompanyStatus::Skipped)
         {
             EXIT_LOCKED
         } else {
@@ -194,9 +203,7 @@ pub fn render_text(report: &RunReport) -> String {
         out.push_str("DRY RUN: nothing was written; this is what would happen.\n\n");
     }
     if report.companies.is_empty() {
-        out.push_str(
-            "No company has the Agendor module contracted and the integration enabled.\n",
-        );
+        out.push_str("No company has the Agendor module contracted and the integration enabled.\n");
     }
     for company in &report.companies {
         render_company(&mut out, company);
@@ -241,7 +248,12 @@ fn render_deal(out: &mut String, deal: &DealReport) {
         Outcome::AlreadyIntegrated => format!("surgery {}", deal.surgery_id.unwrap_or_default()),
         Outcome::Failed | Outcome::Ignored => deal.error.clone().unwrap_or_default(),
     };
-    let _ = writeln!(out, "  {:<18} {id:>10}  {detail}", deal.outcome.as_str());
+    let retry = if deal.retry { " (retry)" } else { "" };
+    let _ = writeln!(
+        out,
+        "  {:<18} {id:>10}  {detail}{retry}",
+        deal.outcome.as_str()
+    );
     for warning in &deal.warnings {
         let _ = writeln!(out, "  {:<18} {:>10}  warning: {warning}", "", "");
     }
@@ -295,6 +307,7 @@ mod tests {
             client: Some(ClientOutcome::Created),
             warnings: vec!["w".into()],
             error: None,
+            retry: false,
         });
         let report = RunReport {
             dry_run: false,

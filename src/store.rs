@@ -56,9 +56,7 @@ fn connect_options(database_url: &SecretString) -> Result<PgConnectOptions, Stor
 
 fn redact_url_error(error: &sqlx::Error) -> String {
     match error {
-        sqlx::Error::Configuration(_) => {
-            "expected postgres://user@host:5432/database".to_owned()
-        }
+        sqlx::Error::Configuration(_) => "expected postgres://user@host:5432/database".to_owned(),
         _ => "cannot parse it".to_owned(),
     }
 }
@@ -66,9 +64,18 @@ fn redact_url_error(error: &sqlx::Error) -> String {
 /// Creates or updates the integration's own tables; returns how many migrations ran.
 pub async fn migrate(settings: &Settings) -> Result<usize, StoreError> {
     let pool = connect(&settings.database_url).await?;
-    sqlx::query(&format!("create schema if not exists {SCHEMA}"))
-        .execute(&pool)
-        .await?;
+    // Checked first: a role without CREATE on the database may still own the schema a
+    // DBA created for it, and `create schema if not exists` would fail on privileges.
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_namespace where nspname = $1)")
+            .bind(SCHEMA)
+            .fetch_one(&pool)
+            .await?;
+    if !exists {
+        sqlx::query(&format!("create schema {SCHEMA}"))
+            .execute(&pool)
+            .await?;
+    }
     pool.close().await;
 
     // The migrator keeps its bookkeeping table in the first schema of the search path.
@@ -139,6 +146,37 @@ pub async fn start_run(
     .bind(company_id)
     .bind(since)
     .fetch_one(pool)
+    .await
+}
+
+/// Lists the deals whose latest outcome is a failure and whose first failure is less than
+/// `days` days old: later runs fetch them by id and retry them.
+pub async fn deals_to_retry(
+    pool: &PgPool,
+    company_id: i64,
+    days: u32,
+) -> Result<Vec<i64>, sqlx::Error> {
+    if days == 0 {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "with latest as (
+             select distinct on (deal_id) deal_id, outcome
+             from agendor_sync.deal_outcomes
+             where empresa_id = $1 and deal_id is not null
+             order by deal_id, recorded_at desc, id desc
+         )
+         select latest.deal_id from latest
+         where latest.outcome = 'failed'
+           and (select min(recorded_at) from agendor_sync.deal_outcomes failure
+                where failure.empresa_id = $1 and failure.deal_id = latest.deal_id
+                  and failure.outcome = 'failed')
+               > now() - make_interval(days => $2)
+         order by latest.deal_id",
+    )
+    .bind(company_id)
+    .bind(days as i32)
+    .fetch_all(pool)
     .await
 }
 
@@ -222,10 +260,12 @@ pub async fn try_lock_company(
 
 impl CompanyLock {
     pub async fn release(mut self) -> Result<(), sqlx::Error> {
-        sqlx::query("select pg_advisory_unlock(hashtextextended('agendor-sync company ' || $1, 0))")
-            .bind(self.company_id.to_string())
-            .execute(&mut *self.conn)
-            .await?;
+        sqlx::query(
+            "select pg_advisory_unlock(hashtextextended('agendor-sync company ' || $1, 0))",
+        )
+        .bind(self.company_id.to_string())
+        .execute(&mut *self.conn)
+        .await?;
         Ok(())
     }
 }

@@ -32,8 +32,8 @@ impl Verbosity {
 /// Installs the global subscriber. `RUST_LOG`, when set, replaces the level given by
 /// the flags.
 pub fn init(format: LogFormat, verbosity: Verbosity) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(verbosity.directive()));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(verbosity.directive()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

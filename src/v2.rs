@@ -57,7 +57,10 @@ pub const REQUIRED_COLUMNS: &[(&str, &[&str])] = &[
     ),
     ("hospitais", &["id", "empresa_id", "nome", "ativo"]),
     ("convenios", &["id", "empresa_id", "nome", "ativo"]),
-    ("vendedores", &["id", "empresa_id", "nome", "email", "ativo"]),
+    (
+        "vendedores",
+        &["id", "empresa_id", "nome", "email", "ativo"],
+    ),
     (
         "medicos",
         &["id", "empresa_id", "nome", "crm", "crm_uf", "ativo"],
@@ -118,9 +121,7 @@ pub enum FitError {
         limit: usize,
         length: usize,
     },
-    #[error(
-        "{table}.{column} is numeric({precision},{scale}), which cannot store {value} exactly"
-    )]
+    #[error("{table}.{column} is numeric({precision},{scale}), which cannot store {value} exactly")]
     NumericOutOfRange {
         table: &'static str,
         column: &'static str,
@@ -156,10 +157,8 @@ pub async fn missing_columns(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> 
     )
     .fetch_all(pool)
     .await?;
-    let present: std::collections::HashSet<(String, String)> = rows
-        .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
+    let present: std::collections::HashSet<(String, String)> =
+        rows.iter().map(|row| (row.get(0), row.get(1))).collect();
 
     let mut missing = Vec::new();
     for (table, columns) in REQUIRED_COLUMNS {
@@ -247,34 +246,33 @@ pub async fn load_registries(pool: &PgPool, company_id: i64) -> Result<Registrie
         }
     }
 
-    let sellers = sqlx::query(
-        "select id, nome, email from vendedores where empresa_id = $1 and ativo",
-    )
-    .bind(company_id)
-    .fetch_all(pool)
-    .await?;
+    let sellers =
+        sqlx::query("select id, nome, email from vendedores where empresa_id = $1 and ativo")
+            .bind(company_id)
+            .fetch_all(pool)
+            .await?;
     for row in &sellers {
         registries.add_seller(row.get(0), row.get(1), row.get(2));
     }
 
-    let doctors = sqlx::query(
-        "select id, nome, crm, crm_uf from medicos where empresa_id = $1 and ativo",
-    )
-    .bind(company_id)
-    .fetch_all(pool)
-    .await?;
+    let doctors =
+        sqlx::query("select id, nome, crm, crm_uf from medicos where empresa_id = $1 and ativo")
+            .bind(company_id)
+            .fetch_all(pool)
+            .await?;
     for row in &doctors {
         registries.add_doctor(row.get(0), row.get(1), row.get(2), row.get(3));
     }
 
-    let procedures = sqlx::query(
-        "select id, descricao from procedimentos where empresa_id = $1 and ativo",
-    )
-    .bind(company_id)
-    .fetch_all(pool)
-    .await?;
+    let procedures =
+        sqlx::query("select id, descricao from procedimentos where empresa_id = $1 and ativo")
+            .bind(company_id)
+            .fetch_all(pool)
+            .await?;
     for row in &procedures {
-        registries.procedures.add(row.get(0), row.get::<String, _>(1).as_str());
+        registries
+            .procedures
+            .add(row.get(0), row.get::<String, _>(1).as_str());
     }
 
     Ok(registries)
@@ -377,7 +375,10 @@ pub async fn insert_procedure(
     company_id: i64,
     description: &str,
 ) -> Result<i64, WriteError> {
-    check_lengths("procedimentos", &[("descricao", Some(&description.to_owned()), 200)])?;
+    check_lengths(
+        "procedimentos",
+        &[("descricao", Some(&description.to_owned()), 200)],
+    )?;
     let id = sqlx::query_scalar(
         "insert into procedimentos (empresa_id, descricao, ativo, criado_em)
          values ($1, $2, true, now()) returning id",
@@ -508,7 +509,12 @@ fn check_numeric(
     scale: u32,
 ) -> Result<(), FitError> {
     let normalized = value.normalize();
-    let integer_digits = normalized.trunc().abs().to_string().trim_start_matches('0').len();
+    let integer_digits = normalized
+        .trunc()
+        .abs()
+        .to_string()
+        .trim_start_matches('0')
+        .len();
     let fits = normalized.scale() <= scale && integer_digits as u32 <= precision - scale;
     if fits {
         Ok(())

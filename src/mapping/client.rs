@@ -109,7 +109,10 @@ pub fn new_client(
 ) -> Result<NewClient, Vec<String>> {
     let mut problems = Vec::new();
 
-    let document = source.document().map_err(|problem| problems.push(problem)).ok();
+    let document = source
+        .document()
+        .map_err(|problem| problems.push(problem))
+        .ok();
     let (name, legal_name, state_registration) = match source {
         ClientSource::Organization(organization) => {
             let legal_name = required(&organization.legal_name, "legal name", &mut problems);
@@ -122,11 +125,13 @@ pub fn new_client(
                     ))
                 })
                 .ok();
-            (required(&organization.name, "name", &mut problems), legal_name, registration)
+            (
+                required(&organization.name, "name", &mut problems),
+                legal_name,
+                registration,
+            )
         }
-        ClientSource::Person(person) => {
-            (required(&person.name, "name", &mut problems), None, None)
-        }
+        ClientSource::Person(person) => (required(&person.name, "name", &mut problems), None, None),
     };
 
     let email = email(source.contact(), &mut problems);
@@ -160,7 +165,10 @@ pub fn new_client(
 }
 
 fn required(value: &Option<String>, label: &str, problems: &mut Vec<String>) -> Option<String> {
-    let cleaned = value.as_deref().map(clean_text).filter(|value| !value.is_empty());
+    let cleaned = value
+        .as_deref()
+        .map(clean_text)
+        .filter(|value| !value.is_empty());
     if cleaned.is_none() {
         problems.push(format!("{label} is missing"));
     }
@@ -168,7 +176,10 @@ fn required(value: &Option<String>, label: &str, problems: &mut Vec<String>) -> 
 }
 
 fn optional(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(clean_text).filter(|value| !value.is_empty())
+    value
+        .as_deref()
+        .map(clean_text)
+        .filter(|value| !value.is_empty())
 }
 
 fn email(contact: &Contact, problems: &mut Vec<String>) -> Option<String> {

@@ -10,7 +10,9 @@ pub use client::{ClientKind, ClientSource, NewClient, new_client};
 pub use notes::Note;
 pub use products::{BudgetItem, MatchedProducts, budget_observation, match_products};
 pub use registries::{Lookup, NameIndex, Registries};
-pub use surgery::{ProcedureChoice, SurgeryFields, legacy_code, surgery_fields, surgery_observation};
+pub use surgery::{
+    ProcedureChoice, SurgeryFields, legacy_code, surgery_fields, surgery_observation,
+};
 
 use chrono::NaiveDate;
 

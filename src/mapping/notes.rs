@@ -45,7 +45,10 @@ impl Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
     /// The custom field is absent, null or blank.
-    FieldMissing { field: Field, key: String },
+    FieldMissing {
+        field: Field,
+        key: String,
+    },
     FieldNotFound {
         field: Field,
         key: String,
@@ -58,8 +61,13 @@ pub enum Note {
         matches: usize,
     },
     WonAtMissing,
-    ProductWithoutCode { product: String },
-    ProductNotFound { product: String, code: String },
+    ProductWithoutCode {
+        product: String,
+    },
+    ProductNotFound {
+        product: String,
+        code: String,
+    },
     ProductAmbiguous {
         product: String,
         code: String,

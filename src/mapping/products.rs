@@ -25,11 +25,18 @@ pub struct MatchedProducts {
 
 /// Matches each line, whose code is the line's own or the one resolved from the Agendor
 /// product catalogue. Lines are never created as V2 products.
-pub fn match_products(lines: &[(ProductLine, Option<String>)], registries: &Registries) -> MatchedProducts {
+pub fn match_products(
+    lines: &[(ProductLine, Option<String>)],
+    registries: &Registries,
+) -> MatchedProducts {
     let mut matched = MatchedProducts::default();
     for (line, code) in lines {
         let product = describe(line);
-        let Some(code) = code.as_deref().map(str::trim).filter(|code| !code.is_empty()) else {
+        let Some(code) = code
+            .as_deref()
+            .map(str::trim)
+            .filter(|code| !code.is_empty())
+        else {
             matched.notes.push(Note::ProductWithoutCode { product });
             continue;
         };

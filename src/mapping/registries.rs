@@ -91,7 +91,8 @@ impl Registries {
     pub fn add_seller(&mut self, id: i64, name: String, email: Option<String>) {
         self.sellers_by_name.add(id, &name);
         if let Some(email) = email.filter(|email| !email.trim().is_empty()) {
-            self.sellers_by_email.insert(email.trim().to_lowercase(), id);
+            self.sellers_by_email
+                .insert(email.trim().to_lowercase(), id);
         }
     }
 
@@ -187,8 +188,18 @@ mod tests {
         registries.add_product(10, "PLC-3.5-08".into());
         registries.add_product(11, "DUP-01".into());
         registries.add_product(12, " dup-01 ".into());
-        registries.add_doctor(20, "Dra. Ana Lima".into(), Some("123456".into()), Some("SP".into()));
-        registries.add_doctor(21, "Carlos Souza".into(), Some("0654321".into()), Some("RJ".into()));
+        registries.add_doctor(
+            20,
+            "Dra. Ana Lima".into(),
+            Some("123456".into()),
+            Some("SP".into()),
+        );
+        registries.add_doctor(
+            21,
+            "Carlos Souza".into(),
+            Some("0654321".into()),
+            Some("RJ".into()),
+        );
         registries.add_seller(30, "Carla Menezes".into(), Some("Carla@Example.com".into()));
         registries
     }

@@ -60,7 +60,9 @@ pub fn surgery_fields(
         resolve(deal, field, key, find, &mut notes)
     };
 
-    let hospital_id = lookup(Field::Hospital, &keys.hospital, &|v| registries.hospitals.find(v));
+    let hospital_id = lookup(Field::Hospital, &keys.hospital, &|v| {
+        registries.hospitals.find(v)
+    });
     let health_plan_id = lookup(Field::HealthPlan, &keys.convenio, &|v| {
         registries.health_plans.find(v)
     });

@@ -22,7 +22,30 @@ use crate::v2::{self, Company};
 /// overlap.
 const FEED_CAPACITY: usize = 200;
 
-type DealEntry = Result<Deal, MalformedDeal>;
+/// One deal handed from the fetching task to the writer.
+struct FeedItem {
+    entry: Result<Deal, MalformedDeal>,
+    /// The deal failed in an earlier run and was fetched again by id.
+    retry: bool,
+}
+
+/// What the fetching task did: whether it read the stream to the end, and the error
+/// that stopped it, if any.
+#[derive(Debug, Default)]
+struct FetchOutcome {
+    stream_completed: bool,
+    error: Option<AgendorError>,
+}
+
+/// The deals a run fetches: the stream since a date, plus the failed deals to retry, or
+/// only the deals named on the command line.
+enum Selection {
+    Stream {
+        since: DateTime<Utc>,
+        retry_ids: Vec<i64>,
+    },
+    Deals(Vec<i64>),
+}
 
 /// Why a company could not be processed.
 #[derive(Debug, thiserror::Error)]
@@ -120,8 +143,15 @@ async fn run_locked(
         false => Some(store::start_run(pool, company.id, since).await?),
     };
 
+    let selection = match args.deals.is_empty() {
+        true => Selection::Stream {
+            since,
+            retry_ids: store::deals_to_retry(pool, company.id, settings.retry_failed_days).await?,
+        },
+        false => Selection::Deals(args.deals.clone()),
+    };
     let (sender, mut feed) = mpsc::channel(FEED_CAPACITY);
-    let fetcher = spawn_fetcher(client.clone(), since, args.deals.clone(), sender);
+    let fetcher = spawn_fetcher(client.clone(), selection, sender);
     let mut context = DealContext {
         pool,
         client: &client,
@@ -135,14 +165,15 @@ async fn run_locked(
 
     let mut seen = HashSet::new();
     let mut abort = None;
-    while let Some(entry) = feed.recv().await {
-        if let Ok(deal) = &entry {
+    while let Some(item) = feed.recv().await {
+        if let Ok(deal) = &item.entry {
             if !seen.insert(deal.id) {
                 continue;
             }
         }
-        match context.process(entry).await {
-            Ok(deal_report) => {
+        match context.process(item.entry).await {
+            Ok(mut deal_report) => {
+                deal_report.retry = item.retry;
                 report.counts.add(deal_report.outcome);
                 report.deals.push(deal_report);
             }
@@ -154,18 +185,15 @@ async fn run_locked(
     }
     drop(feed);
 
-    let fetched = fetcher.await.unwrap_or_else(|error| {
-        Err(AgendorError::Transport {
+    let fetched = fetcher.await.unwrap_or_else(|error| FetchOutcome {
+        stream_completed: false,
+        error: Some(AgendorError::Transport {
             path: "/deals".into(),
             message: format!("the fetching task stopped: {error}"),
-        })
+        }),
     });
-    let error = match (abort, fetched) {
-        (Some(error), _) => Some(error),
-        (None, Err(error)) => Some(CompanyError::Agendor(error)),
-        (None, Ok(_)) => None,
-    };
-    let stream_completed = error.is_none() && args.deals.is_empty();
+    let stream_completed = abort.is_none() && fetched.stream_completed;
+    let error = abort.or(fetched.error.map(CompanyError::Agendor));
 
     report.status = match (&error, report.counts.failed) {
         (Some(_), _) => CompanyStatus::Failed,
@@ -246,63 +274,113 @@ async fn check_company(
     }
 }
 
-/// Fetches deals in the background, so that fetching and writing overlap: the won-deal
-/// stream since `since`, or the given deals by id.
+/// Fetches deals in the background, so that fetching and writing overlap.
 fn spawn_fetcher(
     client: AgendorClient,
-    since: DateTime<Utc>,
-    deal_ids: Vec<i64>,
-    feed: mpsc::Sender<DealEntry>,
-) -> JoinHandle<Result<(), AgendorError>> {
+    selection: Selection,
+    feed: mpsc::Sender<FeedItem>,
+) -> JoinHandle<FetchOutcome> {
     tokio::spawn(
         async move {
-            if deal_ids.is_empty() {
-                fetch_stream(&client, since, &feed).await
-            } else {
-                fetch_by_id(&client, &deal_ids, &feed).await
+            match selection {
+                Selection::Stream { since, retry_ids } => {
+                    fetch_stream_and_retries(&client, since, &retry_ids, &feed).await
+                }
+                Selection::Deals(ids) => FetchOutcome {
+                    stream_completed: false,
+                    error: fetch_by_id(&client, &ids, false, &feed).await.err(),
+                },
             }
         }
         .in_current_span(),
     )
 }
 
-async fn fetch_stream(
+/// Reads the won-deal stream to the end, then fetches by id the failed deals to retry
+/// that the stream did not bring.
+async fn fetch_stream_and_retries(
     client: &AgendorClient,
     since: DateTime<Utc>,
-    feed: &mpsc::Sender<DealEntry>,
-) -> Result<(), AgendorError> {
+    retry_ids: &[i64],
+    feed: &mpsc::Sender<FeedItem>,
+) -> FetchOutcome {
+    let mut streamed = HashSet::new();
     let mut pages = client.won_deals_since(since);
-    while let Some(page) = pages.next_page().await? {
+    loop {
+        let page = match pages.next_page().await {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(error) => {
+                return FetchOutcome {
+                    stream_completed: false,
+                    error: Some(error),
+                };
+            }
+        };
         for entry in page {
-            if feed.send(entry).await.is_err() {
+            if let Ok(deal) = &entry {
+                streamed.insert(deal.id);
+            }
+            let entry = entry.map_err(describe_malformed);
+            if feed
+                .send(FeedItem {
+                    entry,
+                    retry: false,
+                })
+                .await
+                .is_err()
+            {
                 // The writer stopped; its own error explains why.
-                return Ok(());
+                return FetchOutcome::default();
             }
         }
     }
     tracing::info!(pages = pages.pages_read(), "deal stream read to the end");
-    Ok(())
+
+    let retries: Vec<i64> = retry_ids
+        .iter()
+        .copied()
+        .filter(|id| !streamed.contains(id))
+        .collect();
+    if !retries.is_empty() {
+        tracing::info!(
+            deals = retries.len(),
+            "retrying deals that failed in earlier runs"
+        );
+    }
+    FetchOutcome {
+        stream_completed: true,
+        error: fetch_by_id(client, &retries, true, feed).await.err(),
+    }
 }
 
 async fn fetch_by_id(
     client: &AgendorClient,
     deal_ids: &[i64],
-    feed: &mpsc::Sender<DealEntry>,
+    retry: bool,
+    feed: &mpsc::Sender<FeedItem>,
 ) -> Result<(), AgendorError> {
     for &id in deal_ids {
         let entry = match client.deal(id).await {
-            Ok(entry) => entry,
+            Ok(entry) => entry.map_err(describe_malformed),
             Err(AgendorError::NotFound { .. }) => Err(MalformedDeal {
                 id: Some(id),
                 reason: format!("deal {id} not found in Agendor"),
             }),
             Err(error) => return Err(error),
         };
-        if feed.send(entry).await.is_err() {
+        if feed.send(FeedItem { entry, retry }).await.is_err() {
             return Ok(());
         }
     }
     Ok(())
+}
+
+fn describe_malformed(malformed: MalformedDeal) -> MalformedDeal {
+    MalformedDeal {
+        reason: format!("malformed deal: {}", malformed.reason),
+        ..malformed
+    }
 }
 
 impl From<DealAbort> for CompanyError {

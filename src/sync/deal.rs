@@ -7,8 +7,8 @@ use tracing::Instrument;
 use crate::agendor::{AgendorClient, AgendorError, Deal, MalformedDeal};
 use crate::config::Settings;
 use crate::mapping::{
-    self, ClientSource, NewSurgery, ProcedureChoice, Registries, budget_observation,
-    legacy_code, match_products, surgery_fields, surgery_observation,
+    self, ClientSource, NewSurgery, ProcedureChoice, Registries, budget_observation, legacy_code,
+    match_products, surgery_fields, surgery_observation,
 };
 use crate::report::{ClientOutcome, DealReport, Outcome};
 use crate::store;
@@ -64,18 +64,22 @@ impl DealContext<'_> {
         &mut self,
         entry: Result<Deal, MalformedDeal>,
     ) -> Result<DealReport, DealAbort> {
-        let deal = match entry {
-            Ok(deal) => deal,
-            Err(malformed) => {
-                let report = DealReport::failed(
-                    malformed.id,
-                    format!("malformed deal: {}", malformed.reason),
-                );
-                return self.finish_unwritten(report).await;
-            }
+        let deal_id = match &entry {
+            Ok(deal) => Some(deal.id),
+            Err(malformed) => malformed.id,
         };
-        let span = tracing::info_span!("deal", deal_id = deal.id);
-        self.process_deal(deal).instrument(span).await
+        let span = tracing::info_span!("deal", deal_id);
+        async {
+            match entry {
+                Ok(deal) => self.process_deal(deal).await,
+                Err(malformed) => {
+                    let report = DealReport::failed(malformed.id, malformed.reason);
+                    self.finish_unwritten(report).await
+                }
+            }
+        }
+        .instrument(span)
+        .await
     }
 
     async fn process_deal(&mut self, deal: Deal) -> Result<DealReport, DealAbort> {
@@ -125,6 +129,7 @@ impl DealContext<'_> {
             client: Some(written.client),
             warnings: written.warnings,
             error: None,
+            retry: false,
         };
         if let Some(run_id) = self.run_id {
             store::record_outcome(&mut tx, run_id, self.company_id, &report)
@@ -157,7 +162,11 @@ impl DealContext<'_> {
                 reason = report.error.as_deref().unwrap_or_default(),
                 "deal ignored"
             ),
-            _ => tracing::info!(deal_id = report.deal_id, surgery_id = report.surgery_id, "deal already integrated"),
+            _ => tracing::info!(
+                deal_id = report.deal_id,
+                surgery_id = report.surgery_id,
+                "deal already integrated"
+            ),
         }
         if let Some(run_id) = self.run_id {
             let mut conn = self.pool.acquire().await.map_err(DealAbort::Database)?;
@@ -256,7 +265,7 @@ impl DealContext<'_> {
                     .organization(reference.id)
                     .await
                     .map_err(|error| agendor_failure(error, "organization", reference.id))?;
-                ClientSource::Organization(&*organization)
+                ClientSource::Organization(&organization)
             }
             (None, Some(reference)) => {
                 person = self
@@ -264,7 +273,7 @@ impl DealContext<'_> {
                     .person(reference.id)
                     .await
                     .map_err(|error| agendor_failure(error, "person", reference.id))?;
-                ClientSource::Person(&*person)
+                ClientSource::Person(&person)
             }
             (None, None) => {
                 return Err(DealFailure::Rejected(

@@ -2,4 +2,5 @@
 
 mod agendor_client;
 mod pipeline;
+mod reliability;
 mod support;

@@ -97,7 +97,11 @@ async fn person_only_deal_creates_a_pf_client() {
 
     let report = app.sync_default().await;
 
-    assert_eq!(deal_report(&report, 48210378).outcome, Outcome::Created, "{report:#?}");
+    assert_eq!(
+        deal_report(&report, 48210378).outcome,
+        Outcome::Created,
+        "{report:#?}"
+    );
     let client = sqlx::query("select tipo_pessoa, cpf, telefone, cep, cidade_id from clientes")
         .fetch_one(&app.pool)
         .await

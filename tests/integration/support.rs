@@ -91,6 +91,7 @@ pub fn test_settings(database_url: &str, agendor_uri: &str) -> Settings {
         },
         token_override: None,
         custom_fields: CustomFieldKeys::default(),
+        retry_failed_days: 7,
     }
 }
 
@@ -268,9 +269,11 @@ impl TestApp {
     pub async fn mount_product(&self, id: i64, code: Option<&str>) {
         Mock::given(method("GET"))
             .and(path(format!("/v3/products/{id}")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(
-                json!({ "data": { "id": id, "name": "Produto", "code": code } }),
-            ))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(
+                    json!({ "data": { "id": id, "name": "Produto", "code": code } }),
+                ),
+            )
             .mount(&self.agendor)
             .await;
     }
