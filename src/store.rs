@@ -135,6 +135,20 @@ pub async fn last_completed_run_start(
     .await
 }
 
+/// Marks as failed the runs of this company still shown as running: the caller holds the
+/// company's lock, so they belong to processes that were killed or lost the database.
+pub async fn close_interrupted_runs(pool: &PgPool, company_id: i64) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "update agendor_sync.runs
+         set status = 'failed', error = 'interrupted: the process stopped before the run ended'
+         where empresa_id = $1 and status = 'running'",
+    )
+    .bind(company_id)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
 pub async fn start_run(
     pool: &PgPool,
     company_id: i64,

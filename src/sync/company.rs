@@ -54,8 +54,19 @@ enum CompanyError {
     Settings(String),
     #[error(transparent)]
     Agendor(#[from] AgendorError),
-    #[error("database error: {0}")]
+    #[error("{}", describe_database_error(.0))]
     Database(#[from] sqlx::Error),
+}
+
+fn describe_database_error(error: &sqlx::Error) -> String {
+    if crate::sync::deal::is_connection_error(error) {
+        format!(
+            "lost the connection to the database ({error}): the deals committed so far are \
+             kept; run again once the database is back"
+        )
+    } else {
+        format!("database error: {error}")
+    }
 }
 
 pub async fn process(
@@ -140,7 +151,16 @@ async fn run_locked(
     let mut registries = v2::load_registries(pool, company.id).await?;
     let run_id = match args.dry_run {
         true => None,
-        false => Some(store::start_run(pool, company.id, since).await?),
+        false => {
+            let interrupted = store::close_interrupted_runs(pool, company.id).await?;
+            if interrupted > 0 {
+                tracing::warn!(
+                    runs = interrupted,
+                    "earlier runs were interrupted; marked failed"
+                );
+            }
+            Some(store::start_run(pool, company.id, since).await?)
+        }
     };
 
     let selection = match args.deals.is_empty() {

@@ -349,7 +349,7 @@ fn write_failure(error: WriteError) -> DealFailure {
 }
 
 /// Connection-level errors stop the company: no later deal could be written either.
-fn is_connection_error(error: &sqlx::Error) -> bool {
+pub(crate) fn is_connection_error(error: &sqlx::Error) -> bool {
     matches!(
         error,
         sqlx::Error::Io(_)

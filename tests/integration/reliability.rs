@@ -70,3 +70,196 @@ async fn failed_deal_is_not_retried_after_the_retry_window() {
 
     assert!(report.companies[0].deals.is_empty(), "{report:#?}");
 }
+
+/// Mounts `count` won deals in pages of 50, spread over 30 organizations.
+async fn mount_many_deals(app: &crate::support::TestApp, count: i64) {
+    let deals: Vec<serde_json::Value> = (0..count)
+        .map(|index| {
+            let mut won = deal(60_000_000 + index);
+            won["organization"] = json!({ "id": 9_000 + index % 30, "name": "Cliente" });
+            won
+        })
+        .collect();
+    let pages = deals.chunks(50).map(<[_]>::to_vec).collect();
+    crate::support::mount_stream_pages(&app.agendor, pages).await;
+    for index in 0..30 {
+        let mut customer = organization(9_000 + index);
+        customer["cnpj"] = json!(crate::support::valid_cnpj(47_285_163_0000 + index as u64));
+        app.mount_organization(customer).await;
+    }
+}
+
+/// Asserts that nothing half-written exists: every surgery has its one PRE budget with
+/// its one item, every client has a surgery, and no legacy code repeats.
+async fn assert_nothing_half_written(app: &crate::support::TestApp) {
+    let orphans: i64 = sqlx::query_scalar(
+        "select
+             (select count(*) from cirurgias c where (select count(*) from cirurgia_orcamentos o
+                  where o.cirurgia_id = c.id and o.tipo = 'PRE') <> 1)
+           + (select count(*) from cirurgia_orcamentos o where (select count(*)
+                  from cirurgia_orcamento_itens i where i.orcamento_id = o.id) <> 1)
+           + (select count(*) from clientes cl where cl.empresa_id = 1
+                  and not exists (select 1 from cirurgias c where c.cliente_id = cl.id))
+           + (select count(*) - count(distinct codigo_legado) from cirurgias)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0, "half-written rows found");
+}
+
+#[tokio::test]
+async fn killed_runs_leave_nothing_half_written() {
+    let app = spawn_app().await;
+    app.seed_registries().await;
+    mount_many_deals(&app, 300).await;
+
+    let mut counts_after_kills = Vec::new();
+    for delay in [150, 400, 700, 1_000, 1_500] {
+        let mut child = crate::support::binary(&app)
+            .args(["--since", "2026-11-01", "-q"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        assert_nothing_half_written(&app).await;
+        counts_after_kills.push(app.count("cirurgias").await);
+    }
+    eprintln!("surgeries after each kill: {counts_after_kills:?}");
+    assert!(
+        counts_after_kills
+            .iter()
+            .any(|count| (1..300).contains(count)),
+        "at least one kill lands mid-run: {counts_after_kills:?}"
+    );
+    let status = crate::support::binary(&app)
+        .args(["--since", "2026-11-01", "-q"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+
+    assert_eq!(status.code(), Some(0));
+    assert_nothing_half_written(&app).await;
+    assert_eq!(app.count("cirurgias").await, 300);
+    assert_eq!(app.count("clientes").await, 30);
+    let created: i64 = sqlx::query_scalar(
+        "select count(*) from agendor_sync.deal_outcomes where outcome = 'created'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        created, 300,
+        "each deal is recorded as created exactly once"
+    );
+    let still_running: i64 =
+        sqlx::query_scalar("select count(*) from agendor_sync.runs where status = 'running'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(still_running, 0, "killed runs are closed by the next run");
+}
+
+#[tokio::test]
+async fn concurrent_processes_never_duplicate() {
+    let app = spawn_app().await;
+    app.seed_registries().await;
+    mount_many_deals(&app, 120).await;
+
+    let spawn = || {
+        crate::support::binary(&app)
+            .args(["--since", "2026-11-01", "-q"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut first, mut second) = (spawn(), spawn());
+    let codes = [first.wait().unwrap().code(), second.wait().unwrap().code()];
+
+    assert!(codes.contains(&Some(0)), "one run integrates: {codes:?}");
+    assert!(
+        codes.iter().all(|code| matches!(code, Some(0) | Some(75))),
+        "the other finds everything done or the company locked: {codes:?}"
+    );
+    assert_nothing_half_written(&app).await;
+    assert_eq!(app.count("cirurgias").await, 120);
+    assert_eq!(app.count("clientes").await, 30);
+    assert_eq!(app.count("procedimentos").await, 1);
+}
+
+/// A TCP proxy to PostgreSQL that the test can cut, as if the database went away.
+struct DatabaseProxy {
+    port: u16,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl DatabaseProxy {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tasks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let connections = tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let connection = tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect("127.0.0.1:5432").await
+                    else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                });
+                connections.lock().unwrap().push(connection);
+            }
+        });
+        tasks.lock().unwrap().push(accept);
+        DatabaseProxy { port, tasks }
+    }
+
+    /// Closes every proxied connection and stops accepting new ones.
+    fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+#[tokio::test]
+async fn database_lost_mid_run_fails_cleanly() {
+    let app = spawn_app().await;
+    app.seed_registries().await;
+    mount_many_deals(&app, 300).await;
+    let proxy = DatabaseProxy::start().await;
+    let database = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let proxied_url = format!("postgres://postgres@127.0.0.1:{}/{database}", proxy.port);
+
+    let child = crate::support::binary(&app)
+        .env("DATABASE_URL", &proxied_url)
+        .args(["--since", "2026-11-01"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    proxy.cut();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("lost the connection to the database"),
+        "{stdout}"
+    );
+    let written = app.count("cirurgias").await;
+    assert!(
+        (1..300).contains(&written),
+        "committed deals stay: {written}"
+    );
+    assert_nothing_half_written(&app).await;
+}

@@ -436,3 +436,28 @@ pub fn deal_report(report: &RunReport, deal_id: i64) -> &DealReport {
         .find(|deal| deal.deal_id == Some(deal_id))
         .unwrap_or_else(|| panic!("deal {deal_id} missing from {report:#?}"))
 }
+
+/// The real binary, pointed at this test's database and mock Agendor, with no
+/// configuration inherited from the environment.
+pub fn binary(app: &TestApp) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_agendor-sync"));
+    command
+        .env("DATABASE_URL", &app.database_url)
+        .env("AGENDOR_API_URL", format!("{}/v3", app.agendor.uri()))
+        .env("AGENDOR_REQUESTS_PER_SECOND", "1000")
+        .env_remove("AGENDOR_TOKEN")
+        .env_remove("AGENDOR_SYNC_CONFIG")
+        .env_remove("AGENDOR_SYNC_TIMEZONE")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// Returns a valid CNPJ built from a 12-digit base, by asking the library which check
+/// digits it accepts.
+pub fn valid_cnpj(base: u64) -> String {
+    let base = format!("{base:012}");
+    (0..100)
+        .map(|digits| format!("{base}{digits:02}"))
+        .find(|candidate| agendor_sync::documents::validate_cnpj(candidate).is_ok())
+        .expect("some pair of check digits is valid")
+}
