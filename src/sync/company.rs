@@ -183,6 +183,7 @@ async fn run_locked(
         dry_run: args.dry_run,
     };
 
+    let progress = crate::telemetry::deal_progress(company.id);
     let mut seen = HashSet::new();
     let mut abort = None;
     while let Some(item) = feed.recv().await {
@@ -196,6 +197,11 @@ async fn run_locked(
                 deal_report.retry = item.retry;
                 report.counts.add(deal_report.outcome);
                 report.deals.push(deal_report);
+                progress.inc(1);
+                progress.set_message(format!(
+                    "({} created, {} failed)",
+                    report.counts.created, report.counts.failed
+                ));
             }
             Err(error) => {
                 abort = Some(CompanyError::from(error));
@@ -204,6 +210,7 @@ async fn run_locked(
         }
     }
     drop(feed);
+    progress.finish_and_clear();
 
     let fetched = fetcher.await.unwrap_or_else(|error| FetchOutcome {
         stream_completed: false,

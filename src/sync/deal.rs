@@ -151,22 +151,11 @@ impl DealContext<'_> {
 
     /// Logs and records a deal that wrote nothing to V2.
     async fn finish_unwritten(&self, report: DealReport) -> Result<DealReport, DealAbort> {
+        let reason = report.error.as_deref().unwrap_or_default();
         match report.outcome {
-            Outcome::Failed => tracing::warn!(
-                deal_id = report.deal_id,
-                reason = report.error.as_deref().unwrap_or_default(),
-                "deal failed"
-            ),
-            Outcome::Ignored => tracing::info!(
-                deal_id = report.deal_id,
-                reason = report.error.as_deref().unwrap_or_default(),
-                "deal ignored"
-            ),
-            _ => tracing::info!(
-                deal_id = report.deal_id,
-                surgery_id = report.surgery_id,
-                "deal already integrated"
-            ),
+            Outcome::Failed => tracing::warn!(reason, "deal failed"),
+            Outcome::Ignored => tracing::info!(reason, "deal ignored"),
+            _ => tracing::info!(surgery_id = report.surgery_id, "deal already integrated"),
         }
         if let Some(run_id) = self.run_id {
             let mut conn = self.pool.acquire().await.map_err(DealAbort::Database)?;
