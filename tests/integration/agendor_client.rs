@@ -859,3 +859,77 @@ async fn invalid_settings_are_rejected() {
         );
     }
 }
+
+#[tokio::test]
+async fn retry_after_sets_the_delay() {
+    // HTTP dates have whole seconds, so the date is three seconds ahead to ask for more
+    // than two.
+    let cases = [
+        ("seconds", Some((|| "1".to_owned()) as fn() -> String), 900),
+        (
+            "date",
+            Some(|| httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3))),
+            1_900,
+        ),
+        ("absent", None, 0),
+    ];
+    for (case, retry_after, at_least_ms) in cases {
+        let at_least = Duration::from_millis(at_least_ms);
+        let retry_after = retry_after.map(|value| value());
+        let server = MockServer::start().await;
+        let mut response = ResponseTemplate::new(429);
+        if let Some(value) = &retry_after {
+            response = response.insert_header("Retry-After", value.as_str());
+        }
+        fail_then_succeed(&server, response, 1).await;
+        let mut settings = settings(&server);
+        settings.retry_max_delay = Duration::from_secs(5);
+        let started = Instant::now();
+
+        let user = client_with(&settings).current_user().await;
+
+        assert!(user.is_ok(), "case {case}: {user:?}");
+        assert!(
+            started.elapsed() >= at_least,
+            "case {case}: waited {:?}, Retry-After asked for at least {at_least:?}",
+            started.elapsed()
+        );
+        if retry_after.is_none() {
+            assert!(
+                started.elapsed() < Duration::from_millis(900),
+                "case {case}: without Retry-After the backoff starts at the minimum delay"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn reset_connection_is_retried_then_fails() {
+    // A server that accepts each connection and closes it at once, before any response.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let server = MockServer::start().await;
+    let mut settings = settings(&server);
+    settings.base_url = Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    settings.max_retries = 2;
+
+    let error = client_with(&settings)
+        .current_user()
+        .await
+        .expect_err("every connection is reset");
+
+    assert!(matches!(error, AgendorError::Transport { .. }), "{error:?}");
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "the first attempt and two retries, then it stops"
+    );
+}
