@@ -51,6 +51,12 @@ pub enum ContactError {
     #[error("the country code is not +55, and only Brazilian numbers are accepted")]
     ForeignPhoneNumber,
 
+    #[error(
+        "an 11-digit number is a mobile number, which starts with 9 after the area code \
+         (an extension typed after the number adds digits)"
+    )]
+    MobileWithoutNine,
+
     #[error("expected 8 digits, found {found}")]
     CepWrongLength { found: usize },
 
@@ -82,10 +88,12 @@ pub enum PostalCode<'a> {
 /// 0 is dropped when 11 or 12 digits are left. A '+' followed by any other
 /// country code is rejected.
 ///
-/// NOTE: other text is ignored, so the digits of an extension ("ramal 2") are
-/// appended to the number. One extra digit after a landline yields a wrong
-/// 11-digit number instead of an error. The area code is only checked to have
-/// no zero digit, not against the list of area codes in use.
+/// An 11-digit number must be a mobile (its subscriber part starts with 9), which
+/// rejects a landline followed by the digit of an extension ("ramal 2").
+///
+/// NOTE: other text is ignored, so an extension after a mobile number still makes it
+/// too long, and the area code is only checked to have no zero digit, not against the
+/// list of area codes in use.
 pub fn format_phone(raw: &str) -> Result<String, ContactError> {
     let national = national_number(raw)?;
 
@@ -99,6 +107,12 @@ pub fn format_phone(raw: &str) -> Result<String, ContactError> {
         return Err(ContactError::InvalidAreaCode {
             area_code: area_code.to_owned(),
         });
+    }
+
+    // Brazilian mobile numbers have 9 digits starting with 9; landlines have 8. Other
+    // 9-digit subscribers are a landline with stray digits, such as an extension.
+    if subscriber.len() == 9 && !subscriber.starts_with('9') {
+        return Err(ContactError::MobileWithoutNine);
     }
 
     let (prefix, line) = subscriber.split_at(subscriber.len() - 4);
@@ -264,6 +278,8 @@ mod tests {
             ("(20) 3000-0101", area("20")),
             ("(90) 90000-0101", area("90")),
             ("00 11 3000 0101", area("01")),
+            ("(11) 3000-0101 r. 2", ContactError::MobileWithoutNine),
+            ("11 30000 1012", ContactError::MobileWithoutNine),
             ("+1 (212) 555-0100", ContactError::ForeignPhoneNumber),
             ("+351 21 000 0000", ContactError::ForeignPhoneNumber),
             ("+5", ContactError::ForeignPhoneNumber),
