@@ -41,6 +41,35 @@ impl Field {
     }
 }
 
+/// A deal product line, named for a note by its name and Agendor id when it has them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductRef {
+    pub name: Option<String>,
+    pub agendor_id: Option<i64>,
+}
+
+impl ProductRef {
+    fn portuguese(&self) -> String {
+        match (&self.name, self.agendor_id) {
+            (Some(name), Some(id)) => format!("\"{name}\" (id Agendor {id})"),
+            (Some(name), None) => format!("\"{name}\""),
+            (None, Some(id)) => format!("id Agendor {id}"),
+            (None, None) => "sem identificação".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ProductRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.name, self.agendor_id) {
+            (Some(name), Some(id)) => write!(f, "`{name}` (Agendor id {id})"),
+            (Some(name), None) => write!(f, "`{name}`"),
+            (None, Some(id)) => write!(f, "with Agendor id {id}"),
+            (None, None) => write!(f, "without name or id"),
+        }
+    }
+}
+
 /// Something the sync left empty, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
@@ -62,14 +91,14 @@ pub enum Note {
     },
     WonAtMissing,
     ProductWithoutCode {
-        product: String,
+        product: ProductRef,
     },
     ProductNotFound {
-        product: String,
+        product: ProductRef,
         code: String,
     },
     ProductAmbiguous {
-        product: String,
+        product: ProductRef,
         code: String,
         matches: usize,
     },
@@ -101,20 +130,23 @@ impl Note {
                 "Data da cirurgia não preenchida: o negócio não tem data de ganho no Agendor."
                     .into()
             }
-            Note::ProductWithoutCode { product } => {
-                format!("Produto {product} não localizado: o item não tem código no Agendor.")
-            }
+            Note::ProductWithoutCode { product } => format!(
+                "Produto {} não localizado: o item não tem código no Agendor.",
+                product.portuguese()
+            ),
             Note::ProductNotFound { product, code } => format!(
-                "Produto {product} não localizado: nenhum produto ativo com a referência do \
-                 fabricante \"{code}\"."
+                "Produto {} não localizado: nenhum produto ativo com a referência do \
+                 fabricante \"{code}\".",
+                product.portuguese()
             ),
             Note::ProductAmbiguous {
                 product,
                 code,
                 matches,
             } => format!(
-                "Produto {product} não localizado: {matches} produtos ativos têm a referência \
-                 do fabricante \"{code}\"."
+                "Produto {} não localizado: {matches} produtos ativos têm a referência do \
+                 fabricante \"{code}\".",
+                product.portuguese()
             ),
         }
     }

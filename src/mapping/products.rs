@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use crate::agendor::ProductLine;
-use crate::mapping::notes::Note;
+use crate::mapping::notes::{Note, ProductRef};
 use crate::mapping::registries::{Lookup, Registries};
 
 /// One budget item, with the amounts exactly as Agendor sent them.
@@ -31,7 +31,10 @@ pub fn match_products(
 ) -> MatchedProducts {
     let mut matched = MatchedProducts::default();
     for (line, code) in lines {
-        let product = describe(line);
+        let product = ProductRef {
+            name: line.name.clone(),
+            agendor_id: line.product_id,
+        };
         let Some(code) = code
             .as_deref()
             .map(str::trim)
@@ -60,16 +63,6 @@ pub fn match_products(
         }
     }
     matched
-}
-
-/// Names a line for a note: `"Placa 8 furos" (Agendor id 1411781)`.
-fn describe(line: &ProductLine) -> String {
-    match (&line.name, line.product_id) {
-        (Some(name), Some(id)) => format!("\"{name}\" (id Agendor {id})"),
-        (Some(name), None) => format!("\"{name}\""),
-        (None, Some(id)) => format!("id Agendor {id}"),
-        (None, None) => "sem identificação".to_owned(),
-    }
 }
 
 /// Returns the budget's `observacao`: one line per product that was not located.
