@@ -3,4 +3,5 @@
 mod agendor_client;
 mod pipeline;
 mod reliability;
+mod requests;
 mod support;
