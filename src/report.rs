@@ -44,7 +44,7 @@ pub enum CompanyStatus {
     Partial,
     /// The company could not be processed.
     Failed,
-    /// Another run holds this company.
+    /// Another run has this company's lock.
     Skipped,
 }
 
@@ -76,8 +76,8 @@ pub struct DealReport {
     pub client: Option<ClientOutcome>,
     pub warnings: Vec<String>,
     pub error: Option<String>,
-    /// True for a deal that failed in an earlier run and was fetched again by id; the
-    /// key is left out of the JSON report otherwise.
+    /// True for a deal that failed in an earlier run and was fetched again by id. The
+    /// JSON report leaves the key out when it is false.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub retry: bool,
 }

@@ -91,7 +91,7 @@ pub async fn migrate(settings: &Settings) -> Result<usize, StoreError> {
     Ok(pending)
 }
 
-/// Fails unless every migration this binary knows has been applied.
+/// Fails unless every migration embedded in this binary has been applied.
 pub async fn ensure_migrated(pool: &PgPool) -> Result<(), StoreError> {
     match pending_migrations(pool).await? {
         0 => Ok(()),
@@ -120,8 +120,8 @@ async fn pending_migrations(pool: &PgPool) -> Result<usize, StoreError> {
         .count())
 }
 
-/// Returns when the last run of this company that read the deal stream to the end
-/// started; dry runs are never recorded, so they never count.
+/// Returns the start of this company's last run that read the deal stream to the end.
+/// Dry runs are never recorded, so they never count.
 pub async fn last_completed_run_start(
     pool: &PgPool,
     company_id: i64,
@@ -250,7 +250,7 @@ pub async fn record_outcome(
 }
 
 /// A session-level advisory lock on one company, held on its own connection so that a
-/// second run sees the company as taken. Closing the connection releases it, so a
+/// second run finds the company taken. Closing the connection releases it, so a
 /// crashed run never leaves it behind.
 pub struct CompanyLock {
     conn: PoolConnection<Postgres>,

@@ -105,7 +105,7 @@ pub enum Note {
 }
 
 impl Note {
-    /// The note as written into V2, for V2's users.
+    /// Renders the note as written into V2, for V2's users.
     pub fn portuguese(&self) -> String {
         match self {
             Note::FieldMissing { field, key } => format!(

@@ -115,7 +115,7 @@ impl Registries {
         }
     }
 
-    /// Finds a doctor by CRM number when the text holds one (with its UF when given),
+    /// Finds a doctor by CRM number when the text contains one (with its UF when given),
     /// otherwise by name, a leading "Dr."/"Dra." ignored.
     pub fn doctor(&self, value: &str) -> Lookup {
         match parse_crm(value) {

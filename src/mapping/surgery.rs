@@ -47,7 +47,7 @@ pub struct SurgeryFields {
     pub notes: Vec<Note>,
 }
 
-/// Reads the deal's custom fields and looks each one up in its registry; a lookup that
+/// Reads the deal's custom fields and looks each one up in its registry. A lookup that
 /// finds nothing, or more than one row, leaves the field empty with a note.
 pub fn surgery_fields(
     deal: &Deal,

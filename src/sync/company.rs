@@ -29,7 +29,7 @@ struct FeedItem {
     retry: bool,
 }
 
-/// What the fetching task did: whether it read the stream to the end, and the error
+/// The result of the fetching task: whether it read the stream to the end, and the error
 /// that stopped it, if any.
 #[derive(Debug, Default)]
 struct FetchOutcome {
@@ -47,7 +47,7 @@ enum Selection {
     Deals(Vec<i64>),
 }
 
-/// Why a company could not be processed.
+/// The reason a company could not be processed.
 #[derive(Debug, thiserror::Error)]
 enum CompanyError {
     #[error("{0}")]
@@ -90,7 +90,7 @@ pub async fn process(
         let lock = match store::try_lock_company(pool, company.id).await {
             Ok(Some(lock)) => lock,
             Ok(None) => {
-                tracing::warn!("another run holds this company; skipped");
+                tracing::warn!("company skipped: another run has its lock");
                 report.status = CompanyStatus::Skipped;
                 report.error = Some("another agendor-sync run is processing this company".into());
                 return report;

@@ -22,7 +22,7 @@ pub enum DealAbort {
     Database(sqlx::Error),
 }
 
-/// Why one deal failed; the run goes on with the next deal.
+/// The reason one deal failed. The run goes on with the next deal.
 #[derive(Debug, thiserror::Error)]
 enum DealFailure {
     #[error("{0}")]
@@ -37,7 +37,7 @@ enum DealFailure {
     AlreadyIntegrated(i64),
 }
 
-/// What a run shares with each deal it processes.
+/// The state a run shares with each deal it processes.
 pub struct DealContext<'a> {
     pub pool: &'a PgPool,
     pub client: &'a AgendorClient,

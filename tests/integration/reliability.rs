@@ -8,7 +8,7 @@ use wiremock::{Mock, ResponseTemplate};
 use crate::support::{deal, deal_report, organization, spawn_app};
 
 #[tokio::test]
-async fn failed_deal_is_retried_after_the_fix_in_v2() {
+async fn failed_deal_retried_after_fix() {
     let app = spawn_app().await;
     app.seed_registries().await;
     let mut customer = organization(7001);
@@ -46,7 +46,7 @@ async fn failed_deal_is_retried_after_the_fix_in_v2() {
 }
 
 #[tokio::test]
-async fn failed_deal_is_not_retried_after_the_retry_window() {
+async fn retry_window_expires() {
     let mut app = spawn_app().await;
     app.settings.retry_failed_days = 2;
     sqlx::raw_sql(

@@ -341,7 +341,7 @@ pub async fn mount_stream_pages(server: &MockServer, pages: Vec<Vec<Value>>) {
     }
 }
 
-/// A won deal of organization 7001 with one product line and every custom field set.
+/// Builds a won deal of organization 7001 with one product line and every custom field set.
 pub fn deal(id: i64) -> Value {
     json!({
         "id": id,
@@ -370,7 +370,7 @@ pub fn deal(id: i64) -> Value {
     })
 }
 
-/// A valid organization (PJ) in Santo André/SP.
+/// Builds a valid organization (PJ) in Santo André/SP.
 pub fn organization(id: i64) -> Value {
     json!({
         "id": id,
@@ -396,7 +396,7 @@ pub fn organization(id: i64) -> Value {
     })
 }
 
-/// A valid person (PF) in Rio de Janeiro/RJ.
+/// Builds a valid person (PF) in Rio de Janeiro/RJ.
 pub fn person(id: i64) -> Value {
     json!({
         "id": id,
@@ -421,13 +421,13 @@ pub fn person(id: i64) -> Value {
     })
 }
 
-/// The only company in a report.
+/// Returns the only company in a report.
 pub fn only_company(report: &RunReport) -> &CompanyReport {
     assert_eq!(report.companies.len(), 1, "{report:#?}");
     &report.companies[0]
 }
 
-/// The report of one deal.
+/// Returns the report of one deal.
 pub fn deal_report(report: &RunReport, deal_id: i64) -> &DealReport {
     report
         .companies
@@ -437,7 +437,7 @@ pub fn deal_report(report: &RunReport, deal_id: i64) -> &DealReport {
         .unwrap_or_else(|| panic!("deal {deal_id} missing from {report:#?}"))
 }
 
-/// The real binary, pointed at this test's database and mock Agendor, with no
+/// Builds a command running the real binary, pointed at this test's database and mock Agendor, with no
 /// configuration inherited from the environment.
 pub fn binary(app: &TestApp) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_agendor-sync"));
