@@ -42,14 +42,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "AGENDOR_SYNC_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// PostgreSQL URL of the V2 database.
-    #[arg(
-        long,
-        global = true,
-        env = "DATABASE_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
+    /// PostgreSQL URL of the V2 database [env: DATABASE_URL].
+    // The configuration reads DATABASE_URL itself, so its errors name the variable
+    // rather than this flag.
+    #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
     /// Format of the logs written to stderr.

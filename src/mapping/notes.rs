@@ -28,6 +28,15 @@ impl Field {
         }
     }
 
+    /// Gives a Portuguese participle the gender of the field's name: "Grade" is
+    /// feminine, every other field name is masculine.
+    fn agree(self, masculine: &str) -> String {
+        match self {
+            Field::SchedulingNote => format!("{}a", masculine.trim_end_matches('o')),
+            _ => masculine.to_owned(),
+        }
+    }
+
     fn english(self) -> &'static str {
         match self {
             Field::Hospital => "hospital",
@@ -109,8 +118,9 @@ impl Note {
     pub fn portuguese(&self) -> String {
         match self {
             Note::FieldMissing { field, key } => format!(
-                "{} não informado no Agendor (campo personalizado \"{key}\").",
-                field.portuguese()
+                "{} não {} no Agendor (campo personalizado \"{key}\").",
+                field.portuguese(),
+                field.agree("informado")
             ),
             Note::FieldNotFound { field, key, value } => format!(
                 "{} \"{value}\" não encontrado no V2 (campo personalizado \"{key}\").",

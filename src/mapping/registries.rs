@@ -109,8 +109,9 @@ impl Registries {
         self.doctors_by_name.add(id, strip_title(&name));
         if let Some(number) = crm.as_deref().and_then(crm_number) {
             self.doctors_by_crm.insert(number.clone(), id);
-            if let Some(uf) = uf.as_deref().and_then(crate::contact::normalize_uf) {
-                self.doctors_by_crm.insert(format!("{number}/{uf}"), id);
+            match uf.as_deref().and_then(crate::contact::normalize_uf) {
+                Some(uf) => self.doctors_by_crm.insert(format!("{number}/{uf}"), id),
+                None => self.doctors_by_crm.insert(format!("{number}/?"), id),
             }
         }
     }
@@ -119,7 +120,11 @@ impl Registries {
     /// otherwise by name, a leading "Dr."/"Dra." ignored.
     pub fn doctor(&self, value: &str) -> Lookup {
         match parse_crm(value) {
-            Some((number, Some(uf))) => self.doctors_by_crm.get(&format!("{number}/{uf}")),
+            Some((number, Some(uf))) => match self.doctors_by_crm.get(&format!("{number}/{uf}")) {
+                // A doctor registered without a UF matches the number alone.
+                Lookup::NotFound => self.doctors_by_crm.get(&format!("{number}/?")),
+                found => found,
+            },
             Some((number, None)) => self.doctors_by_crm.get(&number),
             None => self.doctors_by_name.find(strip_title(value)),
         }
@@ -200,6 +205,7 @@ mod tests {
             Some("0654321".into()),
             Some("RJ".into()),
         );
+        registries.add_doctor(22, "Beatriz Reis".into(), Some("555555".into()), None);
         registries.add_seller(30, "Carla Menezes".into(), Some("Carla@Example.com".into()));
         registries
     }
@@ -247,6 +253,8 @@ mod tests {
             ("Dr. Fulano - CRM/RJ 654321", Lookup::Found(21)),
             ("654321", Lookup::Found(21)),
             ("CRM 123456/RJ", Lookup::NotFound),
+            ("CRM 555555/SP", Lookup::Found(22)),
+            ("555555", Lookup::Found(22)),
             ("Ana", Lookup::NotFound),
         ];
         for (text, expected) in cases {

@@ -84,7 +84,7 @@ async fn mount_many_deals(app: &crate::support::TestApp, count: i64) {
     crate::support::mount_stream_pages(&app.agendor, pages).await;
     for index in 0..30 {
         let mut customer = organization(9_000 + index);
-        customer["cnpj"] = json!(crate::support::valid_cnpj(47_285_163_0000 + index as u64));
+        customer["cnpj"] = json!(crate::support::valid_cnpj(472_851_630_000 + index as u64));
         app.mount_organization(customer).await;
     }
 }

@@ -34,7 +34,7 @@ async fn requests_per_deal_stay_minimal() {
             "insert into clientes (empresa_id, tipo_pessoa, nome, cnpj)
              values (1, 'J', 'Antigo', $1)",
         )
-        .bind(valid_cnpj(11_111_111_0000 + index))
+        .bind(valid_cnpj(111_111_110_000 + index))
         .execute(&app.pool)
         .await
         .unwrap();
@@ -51,7 +51,7 @@ async fn requests_per_deal_stay_minimal() {
     mount_stream_pages(&app.agendor, deals.chunks(100).map(<[_]>::to_vec).collect()).await;
     for index in 0..20 {
         let mut customer = organization(9_000 + index);
-        customer["cnpj"] = json!(valid_cnpj(47_285_163_0000 + index as u64));
+        customer["cnpj"] = json!(valid_cnpj(472_851_630_000 + index as u64));
         app.mount_organization(customer).await;
     }
     app.mount_product(1_411_000, Some("PLC-3.5-08")).await;
