@@ -1,51 +1,22 @@
-//! One company's run: lock, checks, the deal feed and the per-deal pipeline.
+//! One company's run: lock, checks, then the deal feed into the per-deal pipeline.
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{SecondsFormat, Utc};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use crate::agendor::{AgendorClient, AgendorError, Deal, MalformedDeal};
+use crate::agendor::{AgendorClient, AgendorError};
 use crate::cli::SyncArgs;
 use crate::config::{Settings, Since};
 use crate::report::{CompanyReport, CompanyStatus, Counts};
 use crate::store::{self, RunEnd};
 use crate::sync::deal::{DealAbort, DealContext};
+use crate::sync::feed::{FEED_CAPACITY, FetchOutcome, Selection, spawn_fetcher};
 use crate::sync::since::default_since;
 use crate::v2::{self, Company};
-
-/// Deals buffered between the fetching task and the writer; bounds memory while the two
-/// overlap.
-const FEED_CAPACITY: usize = 200;
-
-/// One deal handed from the fetching task to the writer.
-struct FeedItem {
-    entry: Result<Deal, MalformedDeal>,
-    /// The deal failed in an earlier run and was fetched again by id.
-    retry: bool,
-}
-
-/// The result of the fetching task: whether it read the stream to the end, and the error
-/// that stopped it, if any.
-#[derive(Debug, Default)]
-struct FetchOutcome {
-    stream_completed: bool,
-    error: Option<AgendorError>,
-}
-
-/// The deals a run fetches: the stream since a date, plus the failed deals to retry, or
-/// only the deals named on the command line.
-enum Selection {
-    Stream {
-        since: DateTime<Utc>,
-        retry_ids: Vec<i64>,
-    },
-    Deals(Vec<i64>),
-}
 
 /// The reason a company could not be processed.
 #[derive(Debug, thiserror::Error)]
@@ -298,115 +269,6 @@ async fn check_company(
             "integration user {user_id} of company {} not found in table usuarios",
             company.id
         ))),
-    }
-}
-
-/// Fetches deals in the background, so that fetching and writing overlap.
-fn spawn_fetcher(
-    client: AgendorClient,
-    selection: Selection,
-    feed: mpsc::Sender<FeedItem>,
-) -> JoinHandle<FetchOutcome> {
-    tokio::spawn(
-        async move {
-            match selection {
-                Selection::Stream { since, retry_ids } => {
-                    fetch_stream_and_retries(&client, since, &retry_ids, &feed).await
-                }
-                Selection::Deals(ids) => FetchOutcome {
-                    stream_completed: false,
-                    error: fetch_by_id(&client, &ids, false, &feed).await.err(),
-                },
-            }
-        }
-        .in_current_span(),
-    )
-}
-
-/// Reads the won-deal stream to the end, then fetches by id the failed deals to retry
-/// that the stream did not bring.
-async fn fetch_stream_and_retries(
-    client: &AgendorClient,
-    since: DateTime<Utc>,
-    retry_ids: &[i64],
-    feed: &mpsc::Sender<FeedItem>,
-) -> FetchOutcome {
-    let mut streamed = HashSet::new();
-    let mut pages = client.won_deals_since(since);
-    loop {
-        let page = match pages.next_page().await {
-            Ok(Some(page)) => page,
-            Ok(None) => break,
-            Err(error) => {
-                return FetchOutcome {
-                    stream_completed: false,
-                    error: Some(error),
-                };
-            }
-        };
-        for entry in page {
-            if let Ok(deal) = &entry {
-                streamed.insert(deal.id);
-            }
-            let entry = entry.map_err(describe_malformed);
-            if feed
-                .send(FeedItem {
-                    entry,
-                    retry: false,
-                })
-                .await
-                .is_err()
-            {
-                // The writer stopped; its own error explains why.
-                return FetchOutcome::default();
-            }
-        }
-    }
-    tracing::info!(pages = pages.pages_read(), "deal stream read to the end");
-
-    let retries: Vec<i64> = retry_ids
-        .iter()
-        .copied()
-        .filter(|id| !streamed.contains(id))
-        .collect();
-    if !retries.is_empty() {
-        tracing::info!(
-            deals = retries.len(),
-            "retrying deals that failed in earlier runs"
-        );
-    }
-    FetchOutcome {
-        stream_completed: true,
-        error: fetch_by_id(client, &retries, true, feed).await.err(),
-    }
-}
-
-async fn fetch_by_id(
-    client: &AgendorClient,
-    deal_ids: &[i64],
-    retry: bool,
-    feed: &mpsc::Sender<FeedItem>,
-) -> Result<(), AgendorError> {
-    for &id in deal_ids {
-        let entry = match client.deal(id).await {
-            Ok(entry) => entry.map_err(describe_malformed),
-            Err(AgendorError::NotFound { .. }) => Err(MalformedDeal {
-                id: Some(id),
-                reason: format!("deal {id} not found in Agendor"),
-            }),
-            Err(error) => return Err(error),
-        };
-        if feed.send(FeedItem { entry, retry }).await.is_err() {
-            return Ok(());
-        }
-    }
-    Ok(())
-}
-
-fn describe_malformed(malformed: MalformedDeal) -> MalformedDeal {
-    MalformedDeal {
-        reason: format!("malformed deal: {}", malformed.reason),
-        ..malformed
     }
 }
 

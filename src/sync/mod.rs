@@ -2,6 +2,7 @@
 
 mod company;
 mod deal;
+mod feed;
 mod since;
 
 use sqlx::PgPool;
