@@ -109,11 +109,29 @@ impl DealContext<'_> {
                     DealFailure::Database(error) if is_connection_error(&error) => {
                         return Err(DealAbort::Database(error));
                     }
+                    DealFailure::Database(error) if is_unique_violation(&error) => {
+                        // Another writer (a run that ignored the lock, or a person in V2)
+                        // inserted the same legacy code first.
+                        match self.existing_surgery(deal.id).await? {
+                            Some(surgery_id) => DealReport::already_integrated(deal.id, surgery_id),
+                            None => DealReport::failed(
+                                Some(deal.id),
+                                DealFailure::Database(error).to_string(),
+                            ),
+                        }
+                    }
                     failure => DealReport::failed(Some(deal.id), failure.to_string()),
                 };
                 self.finish_unwritten(report).await
             }
         }
+    }
+
+    async fn existing_surgery(&self, deal_id: i64) -> Result<Option<i64>, DealAbort> {
+        let mut conn = self.pool.acquire().await.map_err(DealAbort::Database)?;
+        v2::surgery_by_legacy_code(&mut conn, self.company_id, &legacy_code(deal_id))
+            .await
+            .map_err(DealAbort::Database)
     }
 
     async fn commit(
@@ -335,6 +353,12 @@ fn write_failure(error: WriteError) -> DealFailure {
         WriteError::Fit(error) => DealFailure::Write(error),
         WriteError::Database(error) => DealFailure::Database(error),
     }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|error| error.is_unique_violation())
 }
 
 /// Connection-level errors stop the company: no later deal could be written either.

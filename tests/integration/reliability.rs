@@ -263,3 +263,47 @@ async fn database_lost_mid_run_fails_cleanly() {
     );
     assert_nothing_half_written(&app).await;
 }
+
+#[tokio::test]
+async fn surgery_inserted_meanwhile_is_already_integrated() {
+    let app = spawn_app().await;
+    app.seed_registries().await;
+    app.mount_stream(vec![deal(48210377)]).await;
+    app.mount_organization(organization(7001)).await;
+    // Another writer inserts the same legacy code and commits only after the sync has
+    // passed its idempotency check, so the sync's own insert hits the unique key.
+    let mut other_writer = app.pool.begin().await.unwrap();
+    sqlx::query(
+        "insert into clientes (id, empresa_id, tipo_pessoa, nome) values (900, 1, 'J', 'Outro')",
+    )
+    .execute(&mut *other_writer)
+    .await
+    .unwrap();
+    let surgery_id: i64 = sqlx::query_scalar(
+        "insert into cirurgias (empresa_id, codigo_legado, cliente_id, usuario_id, etapa, status)
+         values (1, 'agendor-48210377', 900, 10, 'ORCAMENTO_PRE', 'APROVADA') returning id",
+    )
+    .fetch_one(&mut *other_writer)
+    .await
+    .unwrap();
+
+    let sync = tokio::spawn({
+        let pool = app.pool.clone();
+        let settings = app.settings.clone();
+        async move {
+            let args = agendor_sync::cli::SyncArgs {
+                since: agendor_sync::config::parse_since("2026-11-01").ok(),
+                ..Default::default()
+            };
+            agendor_sync::sync::run_with_pool(&pool, &settings, &args).await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    other_writer.commit().await.unwrap();
+    let report = sync.await.unwrap().unwrap();
+
+    let outcome = deal_report(&report, 48210377);
+    assert_eq!(outcome.outcome, Outcome::AlreadyIntegrated, "{report:#?}");
+    assert_eq!(outcome.surgery_id, Some(surgery_id));
+    assert_eq!(app.count("cirurgias").await, 1);
+}
