@@ -89,10 +89,41 @@ pub async fn run_with_pool(
     }
     reports.sort_by_key(|report| report.company_id);
 
-    Ok(RunReport {
+    let report = RunReport {
         dry_run: args.dry_run,
         companies: reports,
-    })
+    };
+    log_summary(&report);
+    Ok(report)
+}
+
+/// Logs one line summing up the run, for operators who read only the log.
+fn log_summary(report: &RunReport) {
+    let mut totals = Counts::default();
+    for company in &report.companies {
+        totals.fetched += company.counts.fetched;
+        totals.created += company.counts.created;
+        totals.already_integrated += company.counts.already_integrated;
+        totals.failed += company.counts.failed;
+        totals.ignored += company.counts.ignored;
+    }
+    let failed_companies = report
+        .companies
+        .iter()
+        .filter(|company| company.status == CompanyStatus::Failed)
+        .count();
+    tracing::info!(
+        companies = report.companies.len(),
+        failed_companies,
+        fetched = totals.fetched,
+        created = totals.created,
+        already_integrated = totals.already_integrated,
+        failed = totals.failed,
+        ignored = totals.ignored,
+        dry_run = report.dry_run,
+        exit_code = report.exit_code(),
+        "run finished"
+    );
 }
 
 fn failed_company(company_id: i64, error: String) -> CompanyReport {
