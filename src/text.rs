@@ -16,7 +16,8 @@ const DASHES: [char; 6] = [
 /// Cleans text before it is stored: Unicode NFC, trimmed, and every run of
 /// whitespace (any Unicode whitespace, NBSP included) replaced by one ASCII space.
 pub fn clean_text(raw: &str) -> String {
-    let composed: String = raw.nfc().collect();
+    // PostgreSQL cannot store NUL in text, so it never reaches V2.
+    let composed: String = raw.nfc().filter(|character| *character != '\0').collect();
     collapse_whitespace(&composed)
 }
 

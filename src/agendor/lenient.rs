@@ -52,12 +52,22 @@ pub(crate) fn name(value: Option<&Value>, keys: &[&str]) -> Option<String> {
 /// Reads a positive record id from a JSON integer or a string of digits.
 pub(crate) fn id(value: Option<&Value>) -> Option<i64> {
     let id = match value? {
-        Value::Number(number) => number.as_i64(),
+        Value::Number(number) => number.as_i64().or_else(|| whole_number(number)),
         Value::String(text) => text.trim().parse::<i64>().ok(),
         _ => None,
     }?;
 
     (id > 0).then_some(id)
+}
+
+/// Reads a number such as `2.0` as the integer it equals; other fractions are not ids.
+fn whole_number(number: &serde_json::Number) -> Option<i64> {
+    let value = parse_decimal(&number.to_string())?;
+    if value.fract().is_zero() {
+        i64::try_from(value).ok()
+    } else {
+        None
+    }
 }
 
 /// Reads an exact decimal from a JSON number or a numeric string, keeping the digits sent.
@@ -142,7 +152,11 @@ pub(crate) fn quote_field(value: Option<&Value>) -> String {
     value.map_or_else(|| "absent".to_string(), quote)
 }
 
+/// Returns the text unless it is empty. NUL characters are dropped, because PostgreSQL
+/// cannot store them in a text column.
 fn non_empty(text: &str) -> Option<String> {
+    let text = text.replace('\0', "");
+    let text = text.trim();
     (!text.is_empty()).then(|| text.to_string())
 }
 
@@ -220,6 +234,8 @@ mod tests {
             ("0", None),
             ("-5", None),
             ("12.5", None),
+            ("2.0", Some(2)),
+            ("2e1", Some(20)),
             (r#""abc""#, None),
             ("null", None),
             ("true", None),

@@ -208,6 +208,19 @@ impl ProductLine {
         let total_value =
             lenient::decimal(field(object, &["totalValue", "total_value"]), "totalValue")?;
 
+        let total_value = match total_value {
+            Some(total_value) => total_value,
+            None => quantity
+                .checked_mul(unit_value)
+                .and_then(|gross| gross.checked_sub(discount))
+                .ok_or_else(|| {
+                    format!(
+                        "`totalValue` is missing and quantity {quantity} × unitValue \
+                         {unit_value} − discount {discount} overflows"
+                    )
+                })?,
+        };
+
         Ok(ProductLine {
             product_id: product_id(object, product),
             name: text_here_or_in(object, product, "name"),
@@ -215,7 +228,7 @@ impl ProductLine {
             quantity,
             unit_value,
             discount,
-            total_value: total_value.unwrap_or(quantity * unit_value - discount),
+            total_value,
         })
     }
 }
@@ -315,6 +328,16 @@ mod tests {
         .expect("valid line");
 
         assert_eq!(line.total_value, decimal("20.00"));
+    }
+
+    #[test]
+    fn product_line_total_that_overflows_is_an_error() {
+        let line = ProductLine::from_json(&parse(
+            r#"{"quantity": "79228162514264337593543950335", "unitValue": 2}"#,
+        ));
+
+        let error = line.expect_err("the product overflows a decimal");
+        assert!(error.contains("overflows"), "{error}");
     }
 
     #[test]

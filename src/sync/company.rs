@@ -14,7 +14,7 @@ use crate::config::{Settings, Since};
 use crate::report::{CompanyReport, CompanyStatus, Counts};
 use crate::store::{self, RunEnd};
 use crate::sync::deal::{DealAbort, DealContext};
-use crate::sync::feed::{FEED_CAPACITY, FetchOutcome, Selection, spawn_fetcher};
+use crate::sync::feed::{FEED_CAPACITY, Selection, spawn_fetcher};
 use crate::sync::since::default_since;
 use crate::v2::{self, Company};
 
@@ -27,6 +27,8 @@ enum CompanyError {
     Agendor(#[from] AgendorError),
     #[error("{}", describe_database_error(.0))]
     Database(#[from] sqlx::Error),
+    #[error("internal error, please report it: the task fetching deals stopped: {0}")]
+    Internal(String),
 }
 
 fn describe_database_error(error: &sqlx::Error) -> String {
@@ -183,15 +185,15 @@ async fn run_locked(
     drop(feed);
     progress.finish_and_clear();
 
-    let fetched = fetcher.await.unwrap_or_else(|error| FetchOutcome {
-        stream_completed: false,
-        error: Some(AgendorError::Transport {
-            path: "/deals".into(),
-            message: format!("the fetching task stopped: {error}"),
-        }),
-    });
-    let stream_completed = abort.is_none() && fetched.stream_completed;
-    let error = abort.or(fetched.error.map(CompanyError::Agendor));
+    let (stream_completed, fetch_error) = match fetcher.await {
+        Ok(fetched) => (
+            fetched.stream_completed,
+            fetched.error.map(CompanyError::Agendor),
+        ),
+        Err(error) => (false, Some(CompanyError::Internal(error.to_string()))),
+    };
+    let stream_completed = abort.is_none() && stream_completed;
+    let error = abort.or(fetch_error);
 
     report.status = match (&error, report.counts.failed) {
         (Some(_), _) => CompanyStatus::Failed,
