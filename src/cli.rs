@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::{self, Overrides, Since};
 use crate::report::{self, OutputFormat};
@@ -15,7 +15,6 @@ pub const EXIT_FAILURE: u8 = 1;
 
 #[derive(Debug, Parser)]
 #[command(name = "agendor-sync", version, about, long_about = None)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -38,13 +37,14 @@ pub enum Command {
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// TOML configuration file (every key is documented in config.example.toml).
-    #[arg(long, global = true, env = "AGENDOR_SYNC_CONFIG", value_name = "PATH")]
+    /// TOML configuration file, every key documented in config.example.toml [env:
+    /// AGENDOR_SYNC_CONFIG].
+    #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
     /// PostgreSQL URL of the V2 database [env: DATABASE_URL].
-    // The configuration reads DATABASE_URL itself, so its errors name the variable
-    // rather than this flag.
+    // The configuration reads DATABASE_URL and AGENDOR_SYNC_CONFIG itself, so its errors
+    // name the variable rather than the flag.
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
@@ -61,7 +61,7 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
-#[derive(Debug, Args, Default, Clone)]
+#[derive(Debug, Args, Default, Clone, PartialEq)]
 pub struct SyncArgs {
     /// Fetch deals updated since this date (YYYY-MM-DD) or instant (RFC 3339, or a local
     /// date and time in the configured time zone). Default: yesterday, or the start date
@@ -71,12 +71,12 @@ pub struct SyncArgs {
 
     /// Process only this company id (repeatable). Default: every company with the
     /// Agendor module contracted and the integration enabled.
-    #[arg(long = "company", value_name = "ID")]
+    #[arg(long = "company", value_name = "ID", value_parser = clap::value_parser!(i64).range(1..))]
     pub companies: Vec<i64>,
 
-    /// Process only this Agendor deal id, fetched by id (repeatable). With several
-    /// companies enabled it needs --company.
-    #[arg(long = "deal", value_name = "ID")]
+    /// Process only this Agendor deal id, fetched by id (repeatable). It applies to one
+    /// company: with several companies enabled, name it with --company.
+    #[arg(long = "deal", value_name = "ID", value_parser = clap::value_parser!(i64).range(1..))]
     pub deals: Vec<i64>,
 
     /// Run everything and roll it all back; the report says what would happen.
@@ -91,6 +91,15 @@ pub struct SyncArgs {
 /// Parses the command line, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.is_some() && cli.sync != SyncArgs::default() {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "sync options go after the subcommand (`agendor-sync sync --since ...`) or \
+                 without one (`agendor-sync --since ...`)",
+            )
+            .exit();
+    }
     telemetry::init(cli.global.log_format, verbosity(&cli.global));
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -115,8 +124,7 @@ async fn run(cli: Cli) -> u8 {
     let settings = match config::Settings::load(&overrides) {
         Ok(settings) => settings,
         Err(error) => {
-            tracing::error!("invalid configuration: {error}");
-            eprintln!("error: {error}");
+            eprintln!("error: invalid configuration: {error}");
             return EXIT_FAILURE;
         }
     };
@@ -135,8 +143,7 @@ async fn migrate(settings: &config::Settings) -> u8 {
             0
         }
         Err(error) => {
-            tracing::error!(error = %error, "migration failed");
-            eprintln!("error: {error:#}");
+            eprintln!("error: {error}");
             EXIT_FAILURE
         }
     }
@@ -149,8 +156,7 @@ async fn run_sync(settings: &config::Settings, args: SyncArgs) -> u8 {
             run_report.exit_code()
         }
         Err(error) => {
-            tracing::error!(error = %error, "run failed");
-            eprintln!("error: {error:#}");
+            eprintln!("error: {error}");
             error.exit_code()
         }
     }

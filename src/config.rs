@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -104,6 +104,14 @@ struct FileSync {
 
 /// Default number of days a failed deal is retried.
 pub const DEFAULT_RETRY_FAILED_DAYS: u32 = 7;
+/// Longest retry window: ten years, far beyond any use, keeps dates in range.
+const MAX_RETRY_FAILED_DAYS: u32 = 3_650;
+/// Bounds of the request timeout, in seconds.
+const MIN_TIMEOUT_SECONDS: f64 = 0.1;
+const MAX_TIMEOUT_SECONDS: f64 = 600.0;
+/// Highest accepted rate. Agendor allows about 4 requests per second per token; higher
+/// values serve only fake servers in tests and benchmarks.
+const MAX_REQUESTS_PER_SECOND: f64 = 1_000.0;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,7 +130,12 @@ impl Settings {
     /// Loads the settings from the file named by the flag or `AGENDOR_SYNC_CONFIG` (if
     /// any), the process environment and the flags.
     pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
-        let file = match &overrides.config_path {
+        let config_path = overrides.config_path.clone().or_else(|| {
+            std::env::var_os("AGENDOR_SYNC_CONFIG")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from)
+        });
+        let file = match &config_path {
             Some(path) => Some((path.as_path(), read_file(path)?)),
             None => None,
         };
@@ -163,6 +176,12 @@ impl Settings {
             .sync
             .retry_failed_days
             .unwrap_or(DEFAULT_RETRY_FAILED_DAYS);
+        if retry_failed_days > MAX_RETRY_FAILED_DAYS {
+            return Err(ConfigError::Invalid {
+                key: "sync.retry_failed_days".into(),
+                reason: format!("{retry_failed_days} is more than {MAX_RETRY_FAILED_DAYS} days"),
+            });
+        }
 
         Ok(Settings {
             database_url,
@@ -190,7 +209,10 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     let before = &text[..span.start.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    format!(" (line {line}, column {column})")
+    // The line itself shows the key, which the parser's message leaves out for a value
+    // of the wrong type.
+    let content = text.lines().nth(line - 1).unwrap_or_default().trim();
+    format!(" (line {line}, column {column}: `{content}`)")
 }
 
 fn database_url(
@@ -264,10 +286,13 @@ fn http_settings(
         )?,
     };
     let timeout_seconds = file.timeout_seconds.unwrap_or(30.0);
-    if !(timeout_seconds > 0.0 && timeout_seconds <= 600.0) {
+    if !(MIN_TIMEOUT_SECONDS..=MAX_TIMEOUT_SECONDS).contains(&timeout_seconds) {
         return Err(ConfigError::Invalid {
             key: "agendor.timeout_seconds".into(),
-            reason: format!("{timeout_seconds} is outside 0 (exclusive) to 600 seconds"),
+            reason: format!(
+                "{timeout_seconds} is outside {MIN_TIMEOUT_SECONDS} to {MAX_TIMEOUT_SECONDS} \
+                 seconds"
+            ),
         });
     }
     let retry_min_delay = Duration::from_millis(file.retry_min_delay_ms.unwrap_or(1_000));
@@ -336,12 +361,15 @@ fn parse_rate(raw: &str, key: &str) -> Result<f64, ConfigError> {
 }
 
 fn check_rate(rate: f64, key: &str) -> Result<f64, ConfigError> {
-    if rate.is_finite() && rate > 0.0 {
+    if rate > 0.0 && rate <= MAX_REQUESTS_PER_SECOND {
         Ok(rate)
     } else {
         Err(ConfigError::Invalid {
             key: key.into(),
-            reason: format!("{rate} must be a number of requests per second above 0"),
+            reason: format!(
+                "{rate} must be a number of requests per second above 0 and at most \
+                 {MAX_REQUESTS_PER_SECOND}"
+            ),
         })
     }
 }
@@ -377,7 +405,20 @@ pub enum Since {
 
 /// Parses `--since`: `YYYY-MM-DD`, an RFC 3339 instant or `YYYY-MM-DDTHH:MM[:SS]`.
 pub fn parse_since(raw: &str) -> Result<Since, String> {
-    let raw = raw.trim();
+    let since = parse_since_value(raw.trim())?;
+    let year = match since {
+        Since::Date(date) => date.year(),
+        Since::Instant(instant) => instant.year(),
+        Since::LocalDateTime(local) => local.year(),
+    };
+    if (2000..=9999).contains(&year) {
+        Ok(since)
+    } else {
+        Err(format!("`{raw}` is outside the years 2000 to 9999"))
+    }
+}
+
+fn parse_since_value(raw: &str) -> Result<Since, String> {
     if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
         return Ok(Since::Date(date));
     }
@@ -395,18 +436,33 @@ pub fn parse_since(raw: &str) -> Result<Since, String> {
 }
 
 impl Since {
-    /// Returns the instant sent to Agendor: a date means its midnight in UTC, which is how
-    /// the stream's `since` parameter is written.
+    /// Returns the instant sent to Agendor. A date means its midnight in UTC, which is how
+    /// the stream's `since` parameter is written, or its local midnight when that is
+    /// earlier (time zones east of UTC), so no deal updated that local day is missed.
     pub fn to_instant(self, timezone: Tz) -> DateTime<Utc> {
         match self {
-            Since::Date(date) => date.and_time(chrono::NaiveTime::MIN).and_utc(),
+            Since::Date(date) => {
+                let utc_midnight = date.and_time(chrono::NaiveTime::MIN).and_utc();
+                let local_midnight = local_to_utc(date.and_time(chrono::NaiveTime::MIN), timezone);
+                utc_midnight.min(local_midnight)
+            }
             Since::Instant(instant) => instant,
-            Since::LocalDateTime(local) => timezone
-                .from_local_datetime(&local)
-                .earliest()
-                .map_or_else(|| local.and_utc(), |local| local.with_timezone(&Utc)),
+            Since::LocalDateTime(local) => local_to_utc(local, timezone),
         }
     }
+}
+
+/// Converts a local date and time to UTC. A time skipped by a daylight-saving change
+/// moves forward by the size of the gap, as clocks did.
+fn local_to_utc(local: NaiveDateTime, timezone: Tz) -> DateTime<Utc> {
+    let mut candidate = local;
+    for _ in 0..4 {
+        if let Some(instant) = timezone.from_local_datetime(&candidate).earliest() {
+            return instant.with_timezone(&Utc);
+        }
+        candidate += chrono::Duration::minutes(30);
+    }
+    local.and_utc()
 }
 
 #[cfg(test)]
@@ -538,6 +594,26 @@ mod tests {
                 "agendor.max_pages",
             ),
             (
+                Some("[agendor]\nrequests_per_second = 1e12"),
+                vec![DB],
+                "agendor.requests_per_second",
+            ),
+            (
+                Some("[agendor]\ntimeout_seconds = 1e-12"),
+                vec![DB],
+                "agendor.timeout_seconds",
+            ),
+            (
+                Some("[sync]\nretry_failed_days = 100000000"),
+                vec![DB],
+                "sync.retry_failed_days",
+            ),
+            (
+                Some("[agendor]\nrequests_per_second = \"fast\""),
+                vec![DB],
+                "requests_per_second",
+            ),
+            (
                 Some("[custom_fields]\nhospital = \" \""),
                 vec![DB],
                 "custom_fields.hospital",
@@ -589,6 +665,36 @@ mod tests {
     }
 
     #[test]
+    fn since_date_never_starts_after_local_midnight() {
+        let cases = [
+            (chrono_tz::America::Sao_Paulo, "2026-12-03T00:00:00Z"),
+            (chrono_tz::Asia::Tokyo, "2026-12-02T15:00:00Z"),
+            (chrono_tz::UTC, "2026-12-03T00:00:00Z"),
+        ];
+        for (timezone, expected) in cases {
+            let instant = parse_since("2026-12-03").unwrap().to_instant(timezone);
+            assert_eq!(
+                instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                expected,
+                "{timezone}"
+            );
+        }
+    }
+
+    #[test]
+    fn since_in_a_daylight_saving_gap_moves_forward() {
+        // São Paulo skipped from 00:00 to 01:00 on 2018-11-04 (UTC-3 to UTC-2).
+        let since = parse_since("2018-11-04T00:30").unwrap();
+
+        let instant = since.to_instant(chrono_tz::America::Sao_Paulo);
+
+        assert_eq!(
+            instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "2018-11-04T03:00:00Z"
+        );
+    }
+
+    #[test]
     fn since_accepts_dates_and_instants() {
         let tz = chrono_tz::America::Sao_Paulo;
         let cases = [
@@ -605,5 +711,7 @@ mod tests {
             );
         }
         assert!(parse_since("10/01/2025").is_err());
+        assert!(parse_since("-5000-01-01").is_err());
+        assert!(parse_since("1969-12-31").is_err());
     }
 }

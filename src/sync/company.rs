@@ -160,10 +160,10 @@ async fn run_locked(
     let mut seen = HashSet::new();
     let mut abort = None;
     while let Some(item) = feed.recv().await {
-        if let Ok(deal) = &item.entry {
-            if !seen.insert(deal.id) {
-                continue;
-            }
+        if let Some(id) = item.deal_id()
+            && !seen.insert(id)
+        {
+            continue;
         }
         match context.process(item.entry).await {
             Ok(mut deal_report) => {

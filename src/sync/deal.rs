@@ -64,10 +64,7 @@ impl DealContext<'_> {
         &mut self,
         entry: Result<Deal, MalformedDeal>,
     ) -> Result<DealReport, DealAbort> {
-        let deal_id = match &entry {
-            Ok(deal) => Some(deal.id),
-            Err(malformed) => malformed.id,
-        };
+        let deal_id = crate::sync::feed::entry_id(&entry);
         let span = tracing::info_span!("deal", deal_id);
         async {
             match entry {

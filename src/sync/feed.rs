@@ -21,6 +21,20 @@ pub struct FeedItem {
     pub retry: bool,
 }
 
+impl FeedItem {
+    /// Returns the deal's id, read even from a malformed deal when it has one.
+    pub fn deal_id(&self) -> Option<i64> {
+        entry_id(&self.entry)
+    }
+}
+
+pub fn entry_id(entry: &Result<Deal, MalformedDeal>) -> Option<i64> {
+    match entry {
+        Ok(deal) => Some(deal.id),
+        Err(malformed) => malformed.id,
+    }
+}
+
 /// The result of the fetching task: whether it read the stream to the end, and the error
 /// that stopped it, if any.
 #[derive(Debug, Default)]
@@ -83,8 +97,8 @@ async fn fetch_stream_and_retries(
             }
         };
         for entry in page {
-            if let Ok(deal) = &entry {
-                streamed.insert(deal.id);
+            if let Some(id) = entry_id(&entry) {
+                streamed.insert(id);
             }
             let entry = entry.map_err(describe_malformed);
             if feed

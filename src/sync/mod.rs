@@ -28,6 +28,8 @@ pub enum RunError {
     MissingV2Columns(Vec<String>),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Configuration(String),
 }
 
 impl RunError {
@@ -63,15 +65,27 @@ pub async fn run_with_pool(
     let companies = v2::companies(pool, &args.companies)
         .await
         .map_err(StoreError::from)?;
+    let ids = || {
+        companies
+            .iter()
+            .map(|company| company.id.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if !args.deals.is_empty() && companies.len() > 1 {
         return Err(RunError::Usage(format!(
-            "--deal needs --company when several companies are enabled (found {}: {})",
+            "--deal applies to one company, but {} are selected ({}): name one with --company",
             companies.len(),
-            companies
-                .iter()
-                .map(|company| company.id.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            ids()
+        )));
+    }
+    if settings.token_override.is_some() && companies.len() > 1 {
+        return Err(RunError::Configuration(format!(
+            "AGENDOR_TOKEN replaces every company's token, so it would write one Agendor \
+             account's deals into {} companies ({}): name one with --company, or unset \
+             AGENDOR_TOKEN to use each company's own token",
+            companies.len(),
+            ids()
         )));
     }
 

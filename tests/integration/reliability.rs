@@ -307,3 +307,26 @@ async fn surgery_inserted_meanwhile_is_already_integrated() {
     assert_eq!(outcome.surgery_id, Some(surgery_id));
     assert_eq!(app.count("cirurgias").await, 1);
 }
+
+#[tokio::test]
+async fn malformed_deal_in_stream_is_not_also_retried() {
+    let app = spawn_app().await;
+    let mut malformed = deal(48210377);
+    malformed["wonAt"] = json!("yesterday");
+    app.mount_stream(vec![malformed]).await;
+    Mock::given(method("GET"))
+        .and(path("/v3/deals/48210377"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": deal(48210377) })))
+        .expect(0)
+        .mount(&app.agendor)
+        .await;
+    let first = app.sync_default().await;
+    assert_eq!(deal_report(&first, 48210377).outcome, Outcome::Failed);
+
+    let second = app.sync_default().await;
+
+    let deals = &second.companies[0].deals;
+    assert_eq!(deals.len(), 1, "{second:#?}");
+    assert!(!deals[0].retry);
+    assert_eq!(second.companies[0].counts.fetched, 1);
+}

@@ -410,6 +410,22 @@ async fn token_override_replaces_the_company_token() {
 }
 
 #[tokio::test]
+async fn token_override_needs_a_single_company() {
+    let mut app = spawn_app().await;
+    insert_company(&app, 3, true, true, Some("token-3")).await;
+    app.settings.token_override = Some(SecretString::from("override-token-51d2".to_owned()));
+
+    let error = agendor_sync::sync::run_with_pool(&app.pool, &app.settings, &since(SINCE))
+        .await
+        .expect_err("one token for two companies");
+
+    assert!(error.to_string().contains("AGENDOR_TOKEN"), "{error}");
+    assert!(error.to_string().contains("--company"), "{error}");
+    assert_eq!(error.exit_code(), 1);
+    assert!(app.agendor.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn stream_request_carries_filters_and_token() {
     let app = spawn_app().await;
     Mock::given(method("GET"))
