@@ -80,6 +80,9 @@ pub struct DealReport {
     /// JSON report leaves the key out when it is false.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub retry: bool,
+    /// False for a failure no later run can fix, such as a deal deleted in Agendor.
+    #[serde(skip)]
+    pub retryable: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -128,6 +131,7 @@ impl DealReport {
             warnings: Vec::new(),
             error: Some(error.into()),
             retry: false,
+            retryable: true,
         }
     }
 
@@ -147,6 +151,7 @@ impl DealReport {
             warnings: Vec::new(),
             error: None,
             retry: false,
+            retryable: true,
         }
     }
 }
@@ -308,6 +313,7 @@ mod tests {
             warnings: vec!["w".into()],
             error: None,
             retry: false,
+            retryable: true,
         });
         let report = RunReport {
             dry_run: false,

@@ -163,8 +163,8 @@ pub async fn start_run(
     .await
 }
 
-/// Lists the deals whose latest outcome is a failure and whose first failure is less than
-/// `days` days old: later runs fetch them by id and retry them.
+/// Lists the deals whose latest outcome is a failure that a later run may fix, and whose
+/// first failure is less than `days` days old: later runs fetch them by id and retry them.
 pub async fn deals_to_retry(
     pool: &PgPool,
     company_id: i64,
@@ -175,13 +175,13 @@ pub async fn deals_to_retry(
     }
     sqlx::query_scalar(
         "with latest as (
-             select distinct on (deal_id) deal_id, outcome
+             select distinct on (deal_id) deal_id, outcome, retryable
              from agendor_sync.deal_outcomes
              where empresa_id = $1 and deal_id is not null
              order by deal_id, recorded_at desc, id desc
          )
          select latest.deal_id from latest
-         where latest.outcome = 'failed'
+         where latest.outcome = 'failed' and latest.retryable
            and (select min(recorded_at) from agendor_sync.deal_outcomes failure
                 where failure.empresa_id = $1 and failure.deal_id = latest.deal_id
                   and failure.outcome = 'failed')
@@ -233,8 +233,9 @@ pub async fn record_outcome(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into agendor_sync.deal_outcomes
-             (run_id, empresa_id, deal_id, outcome, surgery_id, client, error, warnings)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+             (run_id, empresa_id, deal_id, outcome, surgery_id, client, error, warnings,
+              retryable)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(run_id)
     .bind(company_id)
@@ -244,6 +245,7 @@ pub async fn record_outcome(
     .bind(deal.client.map(|client| client.as_str()))
     .bind(&deal.error)
     .bind(sqlx::types::Json(&deal.warnings))
+    .bind(deal.retryable)
     .execute(conn)
     .await?;
     Ok(())

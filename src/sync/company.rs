@@ -48,7 +48,9 @@ pub async fn process(
     args: &SyncArgs,
     company: &Company,
 ) -> CompanyReport {
-    let span = tracing::info_span!("company", company_id = company.id);
+    // At error level the span is enabled at every verbosity, so even `-q` warnings carry
+    // the company id.
+    let span = tracing::error_span!("company", company_id = company.id);
     async {
         let mut report = CompanyReport {
             company_id: company.id,
@@ -165,9 +167,10 @@ async fn run_locked(
         {
             continue;
         }
-        match context.process(item.entry).await {
+        let retry = item.retry;
+        match context.process(item).await {
             Ok(mut deal_report) => {
-                deal_report.retry = item.retry;
+                deal_report.retry = retry;
                 report.counts.add(deal_report.outcome);
                 report.deals.push(deal_report);
                 progress.inc(1);

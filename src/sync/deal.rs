@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tracing::Instrument;
 
-use crate::agendor::{AgendorClient, AgendorError, Deal, MalformedDeal};
+use crate::agendor::{AgendorClient, AgendorError, Deal};
 use crate::config::Settings;
 use crate::mapping::{
     self, ClientSource, NewSurgery, ProcedureChoice, Registries, budget_observation, legacy_code,
@@ -12,6 +12,7 @@ use crate::mapping::{
 };
 use crate::report::{ClientOutcome, DealReport, Outcome};
 use crate::store;
+use crate::sync::feed::FeedItem;
 use crate::v2::{self, WriteError};
 
 /// An error that stops the whole company rather than one deal: the token was rejected,
@@ -60,17 +61,15 @@ struct Written {
 
 impl DealContext<'_> {
     /// Runs one deal through the pipeline and records its outcome.
-    pub async fn process(
-        &mut self,
-        entry: Result<Deal, MalformedDeal>,
-    ) -> Result<DealReport, DealAbort> {
-        let deal_id = crate::sync::feed::entry_id(&entry);
-        let span = tracing::info_span!("deal", deal_id);
+    pub async fn process(&mut self, item: FeedItem) -> Result<DealReport, DealAbort> {
+        // Enabled at every verbosity, like the company span, so warnings name the deal.
+        let span = tracing::error_span!("deal", deal_id = item.deal_id());
         async {
-            match entry {
+            match item.entry {
                 Ok(deal) => self.process_deal(deal).await,
                 Err(malformed) => {
-                    let report = DealReport::failed(malformed.id, malformed.reason);
+                    let mut report = DealReport::failed(malformed.id, malformed.reason);
+                    report.retryable = !item.missing;
                     self.finish_unwritten(report).await
                 }
             }
@@ -145,6 +144,7 @@ impl DealContext<'_> {
             warnings: written.warnings,
             error: None,
             retry: false,
+            retryable: true,
         };
         if let Some(run_id) = self.run_id {
             store::record_outcome(&mut tx, run_id, self.company_id, &report)

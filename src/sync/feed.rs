@@ -19,6 +19,8 @@ pub struct FeedItem {
     pub entry: Result<Deal, MalformedDeal>,
     /// The deal failed in an earlier run and was fetched again by id.
     pub retry: bool,
+    /// Agendor answered 404 for the deal, so later runs do not retry it.
+    pub missing: bool,
 }
 
 impl FeedItem {
@@ -105,6 +107,7 @@ async fn fetch_stream_and_retries(
                 .send(FeedItem {
                     entry,
                     retry: false,
+                    missing: false,
                 })
                 .await
                 .is_err()
@@ -140,15 +143,26 @@ async fn fetch_by_id(
     feed: &mpsc::Sender<FeedItem>,
 ) -> Result<(), AgendorError> {
     for &id in deal_ids {
-        let entry = match client.deal(id).await {
-            Ok(entry) => entry.map_err(describe_malformed),
-            Err(AgendorError::NotFound { .. }) => Err(MalformedDeal {
-                id: Some(id),
-                reason: format!("deal {id} not found in Agendor"),
-            }),
+        let (entry, missing) = match client.deal(id).await {
+            Ok(entry) => (entry.map_err(describe_malformed), false),
+            Err(AgendorError::NotFound { .. }) => {
+                let reason = format!("deal {id} not found in Agendor: it may have been deleted");
+                (
+                    Err(MalformedDeal {
+                        id: Some(id),
+                        reason,
+                    }),
+                    true,
+                )
+            }
             Err(error) => return Err(error),
         };
-        if feed.send(FeedItem { entry, retry }).await.is_err() {
+        let item = FeedItem {
+            entry,
+            retry,
+            missing,
+        };
+        if feed.send(item).await.is_err() {
             return Ok(());
         }
     }

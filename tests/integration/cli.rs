@@ -276,6 +276,24 @@ async fn failed_deal_exits_with_3() {
 }
 
 #[tokio::test]
+async fn quiet_warnings_name_company_and_deal() {
+    let app = spawn_app().await;
+    let mut malformed = deal(48210377);
+    malformed["wonAt"] = json!("yesterday");
+    app.mount_stream(vec![malformed]).await;
+
+    let output = run(app_binary(&app), &["-q", "--since", "2026-11-01"]).await;
+
+    let failure_log = output
+        .stderr
+        .lines()
+        .find(|line| line.contains("deal failed"))
+        .unwrap_or_else(|| panic!("failed deal not logged: {}", output.both()));
+    assert!(failure_log.contains("company_id=1"), "{failure_log}");
+    assert!(failure_log.contains("deal_id=48210377"), "{failure_log}");
+}
+
+#[tokio::test]
 async fn rejected_token_exits_with_1() {
     let app = spawn_app().await;
     Mock::given(method("GET"))

@@ -330,3 +330,34 @@ async fn malformed_deal_in_stream_is_not_also_retried() {
     assert!(!deals[0].retry);
     assert_eq!(second.companies[0].counts.fetched, 1);
 }
+
+#[tokio::test]
+async fn deleted_deal_is_not_retried() {
+    let app = spawn_app().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/deals/48210377"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&app.agendor)
+        .await;
+    let first = app
+        .sync(agendor_sync::cli::SyncArgs {
+            deals: vec![48210377],
+            ..Default::default()
+        })
+        .await;
+    let failure = deal_report(&first, 48210377);
+    assert_eq!(failure.outcome, Outcome::Failed);
+    assert!(
+        failure
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("not found in Agendor")
+    );
+    app.mount_stream(vec![]).await;
+
+    let second = app.sync_default().await;
+
+    assert!(second.companies[0].deals.is_empty(), "{second:#?}");
+}

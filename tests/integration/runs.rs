@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use agendor_sync::cli::SyncArgs;
 use agendor_sync::config::parse_since;
 use agendor_sync::report::{ClientOutcome, CompanyStatus, Outcome, RunReport};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::Sao_Paulo;
 use chrono_tz::Tz;
 use secrecy::SecretString;
@@ -131,8 +131,19 @@ fn days_ago(days: u64) -> DateTime<Utc> {
     Utc::now() - chrono::Duration::days(days as i64)
 }
 
-fn midnight(date: NaiveDate) -> String {
-    format!("{date}T00:00:00Z")
+/// Returns the `since` sent for a date: its midnight in UTC, or its local midnight when
+/// that is earlier (time zones east of UTC).
+fn start_of(date: NaiveDate, timezone: Tz) -> String {
+    let utc_midnight = date.and_time(chrono::NaiveTime::MIN).and_utc();
+    let local_midnight = timezone
+        .from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc);
+    utc_midnight
+        .min(local_midnight)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// Returns the `since` query parameter of every deal stream request received, in order.
@@ -629,7 +640,7 @@ async fn page_without_data_fails_the_company() {
     assert!(!run.stream_completed);
     assert_eq!(
         next_default_since(&app).await,
-        midnight(local_date(last_completed, Sao_Paulo))
+        start_of(local_date(last_completed, Sao_Paulo), Sao_Paulo)
     );
 }
 
@@ -665,7 +676,7 @@ async fn later_page_without_data_fails() {
     assert!(!last_run(&app).await.stream_completed);
     assert_eq!(
         next_default_since(&app).await,
-        midnight(local_date(last_completed, Sao_Paulo))
+        start_of(local_date(last_completed, Sao_Paulo), Sao_Paulo)
     );
 }
 
@@ -758,7 +769,10 @@ async fn default_since_follows_the_last_completed_run() {
             let report = app.sync(SyncArgs::default()).await;
 
             let case = format!("{name} in {timezone}");
-            let expected = midnight(local_date(now, timezone) - Days::new(*expected_days));
+            let expected = start_of(
+                local_date(now, timezone) - Days::new(*expected_days),
+                timezone,
+            );
             assert_eq!(
                 stream_since_params(&app).await,
                 vec![expected.clone()],
@@ -780,7 +794,7 @@ async fn default_since_is_local_yesterday() {
         app.sync(SyncArgs::default()).await;
 
         let sent = stream_since_params(&app).await;
-        assert_eq!(sent, vec![midnight(yesterday)], "{timezone}");
+        assert_eq!(sent, vec![start_of(yesterday, timezone)], "{timezone}");
     }
 }
 
@@ -798,7 +812,7 @@ async fn dry_run_does_not_move_the_watermark() {
         })
         .await;
 
-    let expected = midnight(local_date(last_completed, Sao_Paulo));
+    let expected = start_of(local_date(last_completed, Sao_Paulo), Sao_Paulo);
     assert_eq!(only_company(&dry).since, Some(expected.clone()));
     assert_eq!(next_default_since(&app).await, expected);
 }
@@ -939,7 +953,7 @@ async fn deal_flag_fetches_deals_by_id() {
     assert!(!last_run(&app).await.stream_completed);
     assert_eq!(
         next_default_since(&app).await,
-        midnight(local_date(last_completed, Sao_Paulo))
+        start_of(local_date(last_completed, Sao_Paulo), Sao_Paulo)
     );
 }
 
