@@ -99,6 +99,8 @@ pub enum Note {
         matches: usize,
     },
     WonAtMissing,
+    /// The deal has no product lines, so its budget has no items.
+    NoProducts,
     ProductWithoutCode {
         product: ProductRef,
     },
@@ -140,6 +142,7 @@ impl Note {
                 "Data da cirurgia não preenchida: o negócio não tem data de ganho no Agendor."
                     .into()
             }
+            Note::NoProducts => "Nenhum produto informado no negócio do Agendor.".into(),
             Note::ProductWithoutCode { product } => format!(
                 "Produto {} não localizado: o item não tem código no Agendor.",
                 product.portuguese()
@@ -186,6 +189,7 @@ impl fmt::Display for Note {
                 field.english()
             ),
             Note::WonAtMissing => write!(f, "surgery date left empty: the deal has no wonAt"),
+            Note::NoProducts => write!(f, "budget left without items: the deal has no products"),
             Note::ProductWithoutCode { product } => {
                 write!(f, "product {product} skipped: the line has no code")
             }

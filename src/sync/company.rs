@@ -37,6 +37,11 @@ fn describe_database_error(error: &sqlx::Error) -> String {
             "lost the connection to the database ({error}): the deals committed so far are \
              kept; run again once the database is back"
         )
+    } else if crate::sync::deal::is_schema_error(error) {
+        format!(
+            "the database rejected a statement ({error}): check the grants of the sync's \
+             role and that the V2 schema matches src/v2.rs"
+        )
     } else {
         format!("database error: {error}")
     }

@@ -102,7 +102,9 @@ impl DealContext<'_> {
                     DealFailure::Agendor(AgendorError::Unauthorized { status }) => {
                         return Err(DealAbort::Agendor(AgendorError::Unauthorized { status }));
                     }
-                    DealFailure::Database(error) if is_connection_error(&error) => {
+                    DealFailure::Database(error)
+                        if is_connection_error(&error) || is_schema_error(&error) =>
+                    {
                         return Err(DealAbort::Database(error));
                     }
                     DealFailure::Database(error) if is_unique_violation(&error) => {
@@ -324,7 +326,7 @@ impl DealContext<'_> {
             };
             lines.push((line.clone(), code));
         }
-        Ok(match_products(&lines, self.registries))
+        match_products(&lines, self.registries).map_err(DealFailure::Rejected)
     }
 }
 
@@ -356,6 +358,15 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
         .is_some_and(|error| error.is_unique_violation())
+}
+
+/// Privilege and schema errors (SQLSTATE class 42: permission denied, undefined table or
+/// column) would fail every deal alike, so they stop the company instead.
+pub(crate) fn is_schema_error(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code.starts_with("42"))
 }
 
 /// Connection-level errors stop the company: no later deal could be written either.

@@ -361,3 +361,39 @@ async fn deleted_deal_is_not_retried() {
 
     assert!(second.companies[0].deals.is_empty(), "{second:#?}");
 }
+
+#[tokio::test]
+async fn permission_error_fails_the_company() {
+    let app = spawn_app().await;
+    app.seed_registries().await;
+    // A trigger stands in for a role without INSERT on the table: superusers, as the
+    // tests connect, bypass grants.
+    sqlx::raw_sql(
+        "create function deny_insert() returns trigger language plpgsql as $$
+         begin
+             raise exception 'permission denied for table cirurgia_orcamento_itens'
+                 using errcode = 'insufficient_privilege';
+         end $$;
+         create trigger deny_insert before insert on cirurgia_orcamento_itens
+             for each row execute function deny_insert();",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app.mount_stream(vec![deal(1), deal(2), deal(3)]).await;
+    app.mount_organization(organization(7001)).await;
+
+    let report = app.sync_default().await;
+
+    let company = &report.companies[0];
+    assert_eq!(report.exit_code(), 1, "{report:#?}");
+    let error = company.error.as_deref().unwrap();
+    assert!(error.contains("permission denied"), "{error}");
+    assert!(error.contains("grants"), "{error}");
+    assert!(
+        company.deals.is_empty(),
+        "no deal is blamed for the role's grants"
+    );
+    assert_eq!(app.count("cirurgias").await, 0);
+    assert_eq!(app.count("clientes").await, 0);
+}
