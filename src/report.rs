@@ -217,14 +217,15 @@ pub fn render_text(report: &RunReport) -> String {
 }
 
 fn render_company(out: &mut String, company: &CompanyReport) {
-    let since = company.since.as_deref().unwrap_or("-");
-    let _ = writeln!(
-        out,
-        "Company {} {}: {} (since {since})",
-        company.company_id,
-        company.company_name,
-        company.status.as_str()
-    );
+    let mut heading = format!("Company {}", company.company_id);
+    if !company.company_name.is_empty() {
+        heading = format!("{heading} {}", company.company_name);
+    }
+    heading = format!("{heading}: {}", company.status.as_str());
+    if let Some(since) = &company.since {
+        heading = format!("{heading} (since {since})");
+    }
+    let _ = writeln!(out, "{heading}");
     if let Some(error) = &company.error {
         let _ = writeln!(out, "  error: {error}");
     }

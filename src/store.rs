@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgConnection, PgPool, Postgres};
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
 
 use crate::config::Settings;
 use crate::report::{CompanyStatus, Counts, DealReport};
@@ -40,24 +40,36 @@ pub enum StoreError {
 /// carry a password.
 pub async fn connect(database_url: &SecretString) -> Result<PgPool, StoreError> {
     let options = connect_options(database_url)?;
-    PgPoolOptions::new()
+
+    // One plain connection first: a refused or rejected connection fails at once with
+    // the server's reason, where the pool would retry until its timeout.
+    let probe = PgConnection::connect_with(&options)
+        .await
+        .map_err(StoreError::Connect)?;
+    probe.close().await.map_err(StoreError::Connect)?;
+
+    Ok(PgPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(15))
-        .connect_with(options)
-        .await
-        .map_err(StoreError::Connect)
+        .connect_lazy_with(options))
 }
 
 fn connect_options(database_url: &SecretString) -> Result<PgConnectOptions, StoreError> {
     PgConnectOptions::from_str(database_url.expose_secret())
         .map(|options| options.application_name("agendor-sync"))
-        .map_err(|error| StoreError::InvalidUrl(redact_url_error(&error)))
+        .map_err(|error| StoreError::InvalidUrl(redact_password(&error, database_url)))
 }
 
-fn redact_url_error(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Configuration(_) => "expected postgres://user@host:5432/database".to_owned(),
-        _ => "cannot parse it".to_owned(),
+/// Returns the error's message with the URL's password, if any, masked.
+fn redact_password(error: &sqlx::Error, database_url: &SecretString) -> String {
+    let message = error.to_string();
+    let password = url::Url::parse(database_url.expose_secret())
+        .ok()
+        .and_then(|url| url.password().map(str::to_owned))
+        .filter(|password| !password.is_empty());
+    match password {
+        Some(password) => message.replace(&password, "***"),
+        None => message,
     }
 }
 

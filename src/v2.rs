@@ -149,8 +149,36 @@ pub struct User {
     pub active: bool,
 }
 
-/// Returns the `table.column` pairs of [`REQUIRED_COLUMNS`] missing from the database.
-pub async fn missing_columns(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+/// The tables and columns of [`REQUIRED_COLUMNS`] missing from a database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MissingSchema {
+    /// Tables absent altogether.
+    pub tables: Vec<String>,
+    /// `table.column` pairs missing from tables that exist.
+    pub columns: Vec<String>,
+}
+
+impl MissingSchema {
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty() && self.columns.is_empty()
+    }
+}
+
+impl std::fmt::Display for MissingSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if !self.tables.is_empty() {
+            parts.push(format!("tables {}", self.tables.join(", ")));
+        }
+        if !self.columns.is_empty() {
+            parts.push(format!("columns {}", self.columns.join(", ")));
+        }
+        write!(f, "{}", parts.join(" and "))
+    }
+}
+
+/// Compares the database with [`REQUIRED_COLUMNS`].
+pub async fn missing_schema(pool: &PgPool) -> Result<MissingSchema, sqlx::Error> {
     let rows = sqlx::query(
         "select table_name::text, column_name::text from information_schema.columns
          where table_schema = any(current_schemas(false))",
@@ -160,11 +188,15 @@ pub async fn missing_columns(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> 
     let present: std::collections::HashSet<(String, String)> =
         rows.iter().map(|row| (row.get(0), row.get(1))).collect();
 
-    let mut missing = Vec::new();
+    let mut missing = MissingSchema::default();
     for (table, columns) in REQUIRED_COLUMNS {
+        if !present.iter().any(|(name, _)| name == table) {
+            missing.tables.push(table.to_string());
+            continue;
+        }
         for column in *columns {
             if !present.contains(&(table.to_string(), column.to_string())) {
-                missing.push(format!("{table}.{column}"));
+                missing.columns.push(format!("{table}.{column}"));
             }
         }
     }

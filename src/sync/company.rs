@@ -125,7 +125,10 @@ async fn run_locked(
                 .to_instant(settings.timezone)
         }
     };
-    report.since = Some(since.to_rfc3339_opts(SecondsFormat::Secs, true));
+    // A run of named deals reads no stream, so no date bounds it.
+    if args.deals.is_empty() {
+        report.since = Some(since.to_rfc3339_opts(SecondsFormat::Secs, true));
+    }
 
     let client = AgendorClient::new(&settings.http, &token)?;
     let mut registries = v2::load_registries(pool, company.id).await?;

@@ -21,11 +21,10 @@ pub enum RunError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(
-        "the V2 database lacks {}: point DATABASE_URL at a V2 database, or adapt the \
-         queries in src/v2.rs to this installation",
-        .0.join(", ")
+        "the V2 database lacks {0}: point DATABASE_URL at a V2 database, or adapt the \
+         queries in src/v2.rs to this installation"
     )]
-    MissingV2Columns(Vec<String>),
+    MissingV2Schema(v2::MissingSchema),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -56,9 +55,9 @@ pub async fn run_with_pool(
     settings: &Settings,
     args: &SyncArgs,
 ) -> Result<RunReport, RunError> {
-    let missing = v2::missing_columns(pool).await.map_err(StoreError::from)?;
+    let missing = v2::missing_schema(pool).await.map_err(StoreError::from)?;
     if !missing.is_empty() {
-        return Err(RunError::MissingV2Columns(missing));
+        return Err(RunError::MissingV2Schema(missing));
     }
     store::ensure_migrated(pool).await?;
 
