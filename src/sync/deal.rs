@@ -95,33 +95,42 @@ impl DealContext<'_> {
             Ok(written) => self.commit(tx, &deal, written).await,
             Err(failure) => {
                 drop(tx);
-                let report = match failure {
-                    DealFailure::AlreadyIntegrated(surgery_id) => {
-                        DealReport::already_integrated(deal.id, surgery_id)
-                    }
-                    DealFailure::Agendor(AgendorError::Unauthorized { status }) => {
-                        return Err(DealAbort::Agendor(AgendorError::Unauthorized { status }));
-                    }
-                    DealFailure::Database(error)
-                        if is_connection_error(&error) || is_schema_error(&error) =>
-                    {
-                        return Err(DealAbort::Database(error));
-                    }
-                    DealFailure::Database(error) if is_unique_violation(&error) => {
-                        // Another writer (a run that ignored the lock, or a person in V2)
-                        // inserted the same legacy code first.
-                        match self.existing_surgery(deal.id).await? {
-                            Some(surgery_id) => DealReport::already_integrated(deal.id, surgery_id),
-                            None => DealReport::failed(
-                                Some(deal.id),
-                                DealFailure::Database(error).to_string(),
-                            ),
-                        }
-                    }
-                    failure => DealReport::failed(Some(deal.id), failure.to_string()),
-                };
+                let report = self.failure_report(deal.id, failure).await?;
                 self.finish_unwritten(report).await
             }
+        }
+    }
+
+    /// Turns a failure into the deal's report, or into an abort of the company when no
+    /// later deal could succeed either.
+    async fn failure_report(
+        &self,
+        deal_id: i64,
+        failure: DealFailure,
+    ) -> Result<DealReport, DealAbort> {
+        match failure {
+            DealFailure::AlreadyIntegrated(surgery_id) => {
+                Ok(DealReport::already_integrated(deal_id, surgery_id))
+            }
+            DealFailure::Agendor(error @ AgendorError::Unauthorized { .. }) => {
+                Err(DealAbort::Agendor(error))
+            }
+            DealFailure::Database(error)
+                if is_connection_error(&error) || is_schema_error(&error) =>
+            {
+                Err(DealAbort::Database(error))
+            }
+            DealFailure::Database(error) if is_unique_violation(&error) => {
+                // Another writer (a run that ignored the lock, or a person in V2) inserted
+                // the same legacy code first.
+                Ok(match self.existing_surgery(deal_id).await? {
+                    Some(surgery_id) => DealReport::already_integrated(deal_id, surgery_id),
+                    None => {
+                        DealReport::failed(Some(deal_id), DealFailure::Database(error).to_string())
+                    }
+                })
+            }
+            failure => Ok(DealReport::failed(Some(deal_id), failure.to_string())),
         }
     }
 
@@ -293,7 +302,14 @@ impl DealContext<'_> {
         let ie_key = &self.settings.custom_fields.inscricao_estadual;
         let document = match source.document() {
             Ok(document) => document,
-            Err(_) => return Err(client_rejected(source, self.registries, ie_key)),
+            // Without a valid document no client is looked up or created; the message
+            // lists every other problem too, so one fix in Agendor settles them all.
+            Err(problem) => {
+                let problems = mapping::new_client(source, self.registries, ie_key)
+                    .err()
+                    .unwrap_or_else(|| vec![problem]);
+                return Err(client_rejected(problems));
+            }
         };
         if let Some(id) = v2::client_by_document(conn, self.company_id, source.kind(), &document)
             .await
@@ -302,8 +318,8 @@ impl DealContext<'_> {
             return Ok((id, ClientOutcome::Found));
         }
 
-        let new_client = mapping::new_client(source, self.registries, ie_key)
-            .map_err(|_| client_rejected(source, self.registries, ie_key))?;
+        let new_client =
+            mapping::new_client(source, self.registries, ie_key).map_err(client_rejected)?;
         let id = v2::insert_client(conn, self.company_id, self.user_id, &new_client)
             .await
             .map_err(write_failure)?;
@@ -330,18 +346,14 @@ impl DealContext<'_> {
     }
 }
 
-fn client_rejected(source: ClientSource<'_>, registries: &Registries, ie_key: &str) -> DealFailure {
-    let problems = match mapping::new_client(source, registries, ie_key) {
-        Ok(_) => vec!["the document is invalid".to_owned()],
-        Err(problems) => problems,
-    };
+fn client_rejected(problems: Vec<String>) -> DealFailure {
     DealFailure::Rejected(format!("cannot create the client: {}", problems.join("; ")))
 }
 
-fn agendor_failure(error: AgendorError, what: &str, id: i64) -> DealFailure {
+fn agendor_failure(error: AgendorError, record_kind: &str, id: i64) -> DealFailure {
     match error {
         AgendorError::NotFound { .. } => {
-            DealFailure::Rejected(format!("{what} {id} not found in Agendor"))
+            DealFailure::Rejected(format!("{record_kind} {id} not found in Agendor"))
         }
         error => DealFailure::Agendor(error),
     }
