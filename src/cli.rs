@@ -79,7 +79,7 @@ pub struct SyncArgs {
     #[arg(long = "deal", value_name = "ID", value_parser = clap::value_parser!(i64).range(1..))]
     pub deals: Vec<i64>,
 
-    /// Run everything and roll it all back; the report says what would happen.
+    /// Run everything and roll it all back; the report shows what would happen.
     #[arg(long)]
     pub dry_run: bool,
 

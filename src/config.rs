@@ -104,7 +104,7 @@ struct FileSync {
 
 /// Default number of days a failed deal is retried.
 pub const DEFAULT_RETRY_FAILED_DAYS: u32 = 7;
-/// Longest retry window: ten years, far beyond any use, keeps dates in range.
+/// Maximum retry window. Ten years is far beyond any use and keeps dates in range.
 const MAX_RETRY_FAILED_DAYS: u32 = 3_650;
 /// Bounds of the request timeout, in seconds.
 const MIN_TIMEOUT_SECONDS: f64 = 0.1;

@@ -302,7 +302,7 @@ impl DealContext<'_> {
         let ie_key = &self.settings.custom_fields.inscricao_estadual;
         let document = match source.document() {
             Ok(document) => document,
-            // Without a valid document no client is looked up or created; the message
+            // Without a valid document no client is looked up or created. The message
             // lists every other problem too, so one fix in Agendor settles them all.
             Err(problem) => {
                 let problems = mapping::new_client(source, self.registries, ie_key)

@@ -19,7 +19,7 @@ pub struct FeedItem {
     pub entry: Result<Deal, MalformedDeal>,
     /// The deal failed in an earlier run and was fetched again by id.
     pub retry: bool,
-    /// Agendor answered 404 for the deal, so later runs do not retry it.
+    /// Agendor returned 404 for the deal, so later runs do not retry it.
     pub missing: bool,
 }
 

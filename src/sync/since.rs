@@ -27,7 +27,7 @@ mod tests {
     }
 
     #[test]
-    fn default_since_is_yesterday_or_the_last_completed_start() {
+    fn default_since_takes_earlier_date() {
         let tz = chrono_tz::America::Sao_Paulo;
         let now = instant("2026-12-04T05:00:00Z");
         let cases = [

@@ -366,8 +366,8 @@ async fn deleted_deal_is_not_retried() {
 async fn permission_error_fails_the_company() {
     let app = spawn_app().await;
     app.seed_registries().await;
-    // A trigger stands in for a role without INSERT on the table: superusers, as the
-    // tests connect, bypass grants.
+    // A trigger plays a role without INSERT on the table, because the tests connect as a
+    // superuser, which bypasses grants.
     sqlx::raw_sql(
         "create function deny_insert() returns trigger language plpgsql as $$
          begin
