@@ -11,10 +11,14 @@
 //! `organizations` and `people` to arrays of field definitions).
 //!
 //! Behaviour: every request needs `Authorization: Token sandbox-token`, otherwise it gets
-//! 401. `GET /v3/deals/stream` returns the deals in pages of 10 with `links.next` set to
-//! the absolute URL of the next page (`page=N`), or null on the last page. It ignores
-//! `since`, `dealStatus` and `per_page`, so the client must check each deal's status
-//! itself, as it must against the real API.
+//! 401. `GET /v3/deals/stream` returns the deals in pages of 10 (see below) with
+//! `links.next` set to the absolute URL of the next page (`page=N`), or null on the last
+//! page. It ignores `since`, `dealStatus` and `per_page`, so the client must check each
+//! deal's status itself, as it must against the real API.
+//!
+//! Environment: `FAKE_AGENDOR_PAGE_SIZE` (optional, a positive integer, default 10) sets
+//! the deals per stream page. The benchmark (`bench/run`) sets it to 100, the page size
+//! the sync requests with `per_page`.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -28,7 +32,8 @@ use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const DEFAULT_FIXTURE_DIR: &str = "sandbox/agendor";
 const EXPECTED_AUTHORIZATION: &str = "Token sandbox-token";
-const PAGE_SIZE: usize = 10;
+const DEFAULT_PAGE_SIZE: usize = 10;
+const PAGE_SIZE_VARIABLE: &str = "FAKE_AGENDOR_PAGE_SIZE";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -38,18 +43,19 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_FIXTURE_DIR));
     let fixtures = Fixtures::load(&fixture_dir)?;
     let deal_count = fixtures.deals.len();
+    let page_size = page_size_from_env()?;
 
     let server = MockServer::builder()
         .disable_request_recording()
         .start()
         .await;
-    mount_routes(&server, fixtures).await?;
+    mount_routes(&server, fixtures, page_size).await?;
 
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}/v3", server.uri())?;
     stdout.flush()?;
     eprintln!(
-        "fake_agendor: serving {deal_count} deals from {} at {}/v3",
+        "fake_agendor: serving {deal_count} deals from {} at {}/v3 in pages of {page_size}",
         fixture_dir.display(),
         server.uri()
     );
@@ -57,6 +63,19 @@ async fn main() -> anyhow::Result<()> {
     wait_for_shutdown().await?;
     eprintln!("fake_agendor: stopped");
     Ok(())
+}
+
+/// Reads the deals per stream page from `FAKE_AGENDOR_PAGE_SIZE`, or returns the default.
+fn page_size_from_env() -> anyhow::Result<usize> {
+    let Some(raw) = std::env::var_os(PAGE_SIZE_VARIABLE) else {
+        return Ok(DEFAULT_PAGE_SIZE);
+    };
+
+    let text = raw.to_string_lossy();
+    match text.trim().parse::<usize>() {
+        Ok(size) if size >= 1 => Ok(size),
+        _ => bail!("invalid {PAGE_SIZE_VARIABLE} `{text}`: expected a positive integer"),
+    }
 }
 
 /// Records read from the fixture directory.
@@ -123,7 +142,11 @@ fn index_by_id(kind: &str, records: Vec<Value>) -> anyhow::Result<HashMap<i64, V
     Ok(index)
 }
 
-async fn mount_routes(server: &MockServer, fixtures: Fixtures) -> anyhow::Result<()> {
+async fn mount_routes(
+    server: &MockServer,
+    fixtures: Fixtures,
+    page_size: usize,
+) -> anyhow::Result<()> {
     // Wiremock tries mocks with lower priority numbers first, so a bad token gets 401
     // before any route runs, and the catch-all 404 serves only requests no route matched.
     Mock::given(WrongToken)
@@ -140,6 +163,7 @@ async fn mount_routes(server: &MockServer, fixtures: Fixtures) -> anyhow::Result
     let stream = DealStream {
         base_url: server.uri(),
         deals: fixtures.deals.clone(),
+        page_size,
     };
     mount_get(server, path("/v3/deals/stream"), stream).await;
 
@@ -256,10 +280,11 @@ impl Respond for RecordById {
     }
 }
 
-/// `GET /v3/deals/stream`: the deals in pages of `PAGE_SIZE`, selected by `page`.
+/// `GET /v3/deals/stream`: the deals in pages of `page_size`, selected by `page`.
 struct DealStream {
     base_url: String,
     deals: Vec<Value>,
+    page_size: usize,
 }
 
 impl Respond for DealStream {
@@ -269,8 +294,10 @@ impl Respond for DealStream {
             Err(message) => return json_response(request, 400, json!({"errors": [message]})),
         };
 
-        let start = (page - 1).saturating_mul(PAGE_SIZE).min(self.deals.len());
-        let end = (start + PAGE_SIZE).min(self.deals.len());
+        let start = (page - 1)
+            .saturating_mul(self.page_size)
+            .min(self.deals.len());
+        let end = (start + self.page_size).min(self.deals.len());
         let next = (end < self.deals.len()).then(|| self.page_url(&request.url, page + 1));
 
         let body = json!({"data": &self.deals[start..end], "links": {"next": next}});
