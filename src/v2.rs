@@ -307,6 +307,23 @@ pub async fn load_registries(pool: &PgPool, company_id: i64) -> Result<Registrie
             .add(row.get(0), row.get::<String, _>(1).as_str());
     }
 
+    // Documents may be stored masked, which no index serves, so they are normalised
+    // here once rather than scanned for every deal.
+    let clients = sqlx::query(
+        "select id, cpf, cnpj from clientes where empresa_id = $1 order by ativo desc, id",
+    )
+    .bind(company_id)
+    .fetch_all(pool)
+    .await?;
+    for row in &clients {
+        if let Some(cpf) = row.get::<Option<String>, _>(1) {
+            registries.add_client(row.get(0), ClientKind::Individual, &cpf);
+        }
+        if let Some(cnpj) = row.get::<Option<String>, _>(2) {
+            registries.add_client(row.get(0), ClientKind::Company, &cnpj);
+        }
+    }
+
     Ok(registries)
 }
 

@@ -8,7 +8,7 @@ use crate::mapping::registries::{Lookup, Registries};
 use crate::text::clean_text;
 
 /// PJ (a company, with a CNPJ) or PF (an individual, with a CPF).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientKind {
     Company,
     Individual,

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::documents::normalize_document;
+use crate::mapping::client::ClientKind;
 use crate::text::name_key;
 
 /// The result of looking a name up in a registry.
@@ -62,9 +64,26 @@ pub struct Registries {
     sellers_by_email: KeyIndex,
     doctors_by_name: NameIndex,
     doctors_by_crm: KeyIndex,
+    clients: HashMap<(ClientKind, String), i64>,
 }
 
 impl Registries {
+    /// Indexes a client by its normalised document; the first client added for a
+    /// document keeps it, so callers add the preferred one (active, oldest) first.
+    pub fn add_client(&mut self, id: i64, kind: ClientKind, document: &str) {
+        let document = normalize_document(document);
+        if !document.is_empty() {
+            self.clients.entry((kind, document)).or_insert(id);
+        }
+    }
+
+    /// Finds a client by its normalised CNPJ (company) or CPF (individual).
+    pub fn client(&self, kind: ClientKind, document: &str) -> Option<i64> {
+        self.clients
+            .get(&(kind, normalize_document(document)))
+            .copied()
+    }
+
     pub fn add_city(&mut self, id: i64, name: String, uf: String) {
         self.cities.insert(city_key(&name, &uf), id);
     }
@@ -260,6 +279,31 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(registries.doctor(text), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn client_matches_by_normalised_document_and_kind() {
+        let mut registries = Registries::default();
+        registries.add_client(1, ClientKind::Company, "47.285.163/0001-21");
+        registries.add_client(2, ClientKind::Company, "47285163000121");
+        registries.add_client(3, ClientKind::Individual, "705.318.246-08");
+
+        assert_eq!(
+            registries.client(ClientKind::Company, "47285163000121"),
+            Some(1)
+        );
+        assert_eq!(
+            registries.client(ClientKind::Individual, "70531824608"),
+            Some(3)
+        );
+        assert_eq!(
+            registries.client(ClientKind::Individual, "47285163000121"),
+            None
+        );
+        assert_eq!(
+            registries.client(ClientKind::Company, "11222333000181"),
+            None
+        );
     }
 
     #[test]

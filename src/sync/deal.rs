@@ -1,14 +1,16 @@
 //! The pipeline of one deal, inside one database transaction: idempotency, client,
 //! products, then the surgery with its pre-budget and items.
 
+use std::sync::Arc;
+
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tracing::Instrument;
 
-use crate::agendor::{AgendorClient, AgendorError, Deal};
+use crate::agendor::{AgendorClient, AgendorError, Deal, Organization, Person, ProductLine};
 use crate::config::Settings;
 use crate::mapping::{
-    self, ClientSource, NewSurgery, ProcedureChoice, Registries, budget_observation, legacy_code,
-    match_products, surgery_fields, surgery_observation,
+    self, ClientKind, ClientSource, NewSurgery, ProcedureChoice, Registries, budget_observation,
+    legacy_code, match_products, surgery_fields, surgery_observation,
 };
 use crate::report::{ClientOutcome, DealReport, Outcome};
 use crate::store;
@@ -51,12 +53,37 @@ pub struct DealContext<'a> {
     pub dry_run: bool,
 }
 
-/// A surgery written in an open transaction, with the facts the report needs.
+/// A surgery written in an open transaction, with the facts the report needs and the
+/// rows to add to the registries once it commits.
 struct Written {
     surgery_id: i64,
     client: ClientOutcome,
     warnings: Vec<String>,
+    created_client: Option<(i64, ClientKind, String)>,
     created_procedure: Option<(i64, String)>,
+}
+
+/// The Agendor records a deal needs, fetched before its transaction opens so that no
+/// transaction waits on Agendor's rate limit or retries.
+struct Fetched {
+    customer: Customer,
+    /// Each product line with its code, the line's own or the catalogue's.
+    lines: Vec<(ProductLine, Option<String>)>,
+}
+
+/// The deal's organization, or its person when it has no organization.
+enum Customer {
+    Organization(Arc<Organization>),
+    Person(Arc<Person>),
+}
+
+impl Customer {
+    fn source(&self) -> ClientSource<'_> {
+        match self {
+            Customer::Organization(organization) => ClientSource::Organization(organization),
+            Customer::Person(person) => ClientSource::Person(person),
+        }
+    }
 }
 
 impl DealContext<'_> {
@@ -90,8 +117,21 @@ impl DealContext<'_> {
             return self.finish_unwritten(report).await;
         }
 
+        // Checked before any request, so an integrated deal costs no Agendor request.
+        if let Some(surgery_id) = self.existing_surgery(deal.id).await? {
+            let report = DealReport::already_integrated(deal.id, surgery_id);
+            return self.finish_unwritten(report).await;
+        }
+        let fetched = match self.fetch(&deal).await {
+            Ok(fetched) => fetched,
+            Err(failure) => {
+                let report = self.failure_report(deal.id, failure).await?;
+                return self.finish_unwritten(report).await;
+            }
+        };
+
         let mut tx = self.pool.begin().await.map_err(DealAbort::Database)?;
-        match self.write(&mut tx, &deal).await {
+        match self.write(&mut tx, &deal, &fetched).await {
             Ok(written) => self.commit(tx, &deal, written).await,
             Err(failure) => {
                 drop(tx);
@@ -167,6 +207,9 @@ impl DealContext<'_> {
             tx.rollback().await.map_err(DealAbort::Database)?;
         } else {
             tx.commit().await.map_err(DealAbort::Database)?;
+            if let Some((id, kind, document)) = written.created_client {
+                self.registries.add_client(id, kind, &document);
+            }
             if let Some((id, description)) = written.created_procedure {
                 self.registries.procedures.add(id, &description);
             }
@@ -192,7 +235,14 @@ impl DealContext<'_> {
         Ok(report)
     }
 
-    async fn write(&self, conn: &mut PgConnection, deal: &Deal) -> Result<Written, DealFailure> {
+    async fn write(
+        &self,
+        conn: &mut PgConnection,
+        deal: &Deal,
+        fetched: &Fetched,
+    ) -> Result<Written, DealFailure> {
+        // Checked again inside the transaction: another writer may have integrated the
+        // deal since the first check.
         let code = legacy_code(deal.id);
         if let Some(surgery_id) = v2::surgery_by_legacy_code(conn, self.company_id, &code)
             .await
@@ -201,8 +251,10 @@ impl DealContext<'_> {
             return Err(DealFailure::AlreadyIntegrated(surgery_id));
         }
 
-        let (client_id, client) = self.resolve_client(conn, deal).await?;
-        let products = self.match_products(deal).await?;
+        let source = fetched.customer.source();
+        let (client_id, client, created_client) = self.resolve_client(conn, source).await?;
+        let products =
+            match_products(&fetched.lines, self.registries).map_err(DealFailure::Rejected)?;
         let fields = surgery_fields(
             deal,
             self.registries,
@@ -260,36 +312,26 @@ impl DealContext<'_> {
             surgery_id,
             client,
             warnings,
+            created_client,
             created_procedure,
         })
     }
 
-    /// Finds the client by document, or creates it; an organization makes a PJ client,
-    /// otherwise the person makes a PF client.
-    async fn resolve_client(
-        &self,
-        conn: &mut PgConnection,
-        deal: &Deal,
-    ) -> Result<(i64, ClientOutcome), DealFailure> {
-        let organization;
-        let person;
-        let source = match (&deal.organization, &deal.person) {
-            (Some(reference), _) => {
-                organization = self
-                    .client
+    /// Fetches the deal's customer and the codes of its product lines from Agendor.
+    async fn fetch(&self, deal: &Deal) -> Result<Fetched, DealFailure> {
+        let customer = match (&deal.organization, &deal.person) {
+            (Some(reference), _) => Customer::Organization(
+                self.client
                     .organization(reference.id)
                     .await
-                    .map_err(|error| agendor_failure(error, "organization", reference.id))?;
-                ClientSource::Organization(&organization)
-            }
-            (None, Some(reference)) => {
-                person = self
-                    .client
+                    .map_err(|error| agendor_failure(error, "organization", reference.id))?,
+            ),
+            (None, Some(reference)) => Customer::Person(
+                self.client
                     .person(reference.id)
                     .await
-                    .map_err(|error| agendor_failure(error, "person", reference.id))?;
-                ClientSource::Person(&person)
-            }
+                    .map_err(|error| agendor_failure(error, "person", reference.id))?,
+            ),
             (None, None) => {
                 return Err(DealFailure::Rejected(
                     "the deal has neither an organization nor a person: link the client \
@@ -299,36 +341,6 @@ impl DealContext<'_> {
             }
         };
 
-        let ie_key = &self.settings.custom_fields.inscricao_estadual;
-        let document = match source.document() {
-            Ok(document) => document,
-            // Without a valid document no client is looked up or created. The message
-            // lists every other problem too, so one fix in Agendor settles them all.
-            Err(problem) => {
-                let problems = mapping::new_client(source, self.registries, ie_key)
-                    .err()
-                    .unwrap_or_else(|| vec![problem]);
-                return Err(client_rejected(problems));
-            }
-        };
-        if let Some(id) = v2::client_by_document(conn, self.company_id, source.kind(), &document)
-            .await
-            .map_err(DealFailure::Database)?
-        {
-            return Ok((id, ClientOutcome::Found));
-        }
-
-        let new_client =
-            mapping::new_client(source, self.registries, ie_key).map_err(client_rejected)?;
-        let id = v2::insert_client(conn, self.company_id, self.user_id, &new_client)
-            .await
-            .map_err(write_failure)?;
-        Ok((id, ClientOutcome::Created))
-    }
-
-    /// Matches the deal's product lines, resolving the code of a line that lacks one
-    /// from the Agendor product catalogue.
-    async fn match_products(&self, deal: &Deal) -> Result<mapping::MatchedProducts, DealFailure> {
         let mut lines = Vec::with_capacity(deal.products.len());
         for line in &deal.products {
             let code = match (&line.code, line.product_id) {
@@ -342,7 +354,49 @@ impl DealContext<'_> {
             };
             lines.push((line.clone(), code));
         }
-        match_products(&lines, self.registries).map_err(DealFailure::Rejected)
+        Ok(Fetched { customer, lines })
+    }
+
+    /// Finds the client by document, or creates it: an organization makes a PJ client,
+    /// a person a PF client. Returns the id, whether it was found or created, and the
+    /// registry entry to add once the transaction commits.
+    async fn resolve_client(
+        &self,
+        conn: &mut PgConnection,
+        source: ClientSource<'_>,
+    ) -> Result<(i64, ClientOutcome, Option<(i64, ClientKind, String)>), DealFailure> {
+        let ie_key = &self.settings.custom_fields.inscricao_estadual;
+        let document = match source.document() {
+            Ok(document) => document,
+            // Without a valid document no client is looked up or created. The message
+            // lists every other problem too, so one fix in Agendor settles them all.
+            Err(problem) => {
+                let problems = mapping::new_client(source, self.registries, ie_key)
+                    .err()
+                    .unwrap_or_else(|| vec![problem]);
+                return Err(client_rejected(problems));
+            }
+        };
+
+        // The registry read at the start of the run answers most lookups; the query
+        // catches clients that V2's users created since.
+        let kind = source.kind();
+        if let Some(id) = self.registries.client(kind, &document) {
+            return Ok((id, ClientOutcome::Found, None));
+        }
+        if let Some(id) = v2::client_by_document(conn, self.company_id, kind, &document)
+            .await
+            .map_err(DealFailure::Database)?
+        {
+            return Ok((id, ClientOutcome::Found, Some((id, kind, document))));
+        }
+
+        let new_client =
+            mapping::new_client(source, self.registries, ie_key).map_err(client_rejected)?;
+        let id = v2::insert_client(conn, self.company_id, self.user_id, &new_client)
+            .await
+            .map_err(write_failure)?;
+        Ok((id, ClientOutcome::Created, Some((id, kind, document))))
     }
 }
 

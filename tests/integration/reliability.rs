@@ -397,3 +397,70 @@ async fn permission_error_fails_the_company() {
     assert_eq!(app.count("cirurgias").await, 0);
     assert_eq!(app.count("clientes").await, 0);
 }
+
+#[tokio::test]
+async fn client_created_in_v2_during_the_run_is_found() {
+    let app = spawn_app().await;
+    app.seed_registries().await;
+    // The second page arrives late, after a V2 user registered its client.
+    let mut late = deal(2);
+    late["organization"] = json!({ "id": 7002, "name": "Cliente novo" });
+    let next = format!("{}/v3/deals/stream?page=2", app.agendor.uri());
+    Mock::given(method("GET"))
+        .and(path("/v3/deals/stream"))
+        .and(wiremock::matchers::query_param_is_missing("page"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "data": [deal(1)], "links": { "next": next } })),
+        )
+        .mount(&app.agendor)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/deals/stream"))
+        .and(wiremock::matchers::query_param("page", "2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "data": [late], "links": { "next": null } }))
+                .set_delay(std::time::Duration::from_millis(1_500)),
+        )
+        .mount(&app.agendor)
+        .await;
+    app.mount_organization(organization(7001)).await;
+    let mut customer = organization(7002);
+    customer["cnpj"] = json!("11.222.333/0001-81");
+    app.mount_organization(customer).await;
+
+    let sync = tokio::spawn({
+        let pool = app.pool.clone();
+        let settings = app.settings.clone();
+        async move {
+            let args = agendor_sync::cli::SyncArgs {
+                since: agendor_sync::config::parse_since("2026-11-01").ok(),
+                ..Default::default()
+            };
+            agendor_sync::sync::run_with_pool(&pool, &settings, &args).await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let client_id: i64 = sqlx::query_scalar(
+        "insert into clientes (empresa_id, tipo_pessoa, nome, cnpj)
+         values (1, 'J', 'Cadastrado no V2', '11222333000181') returning id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let report = sync.await.unwrap().unwrap();
+
+    let late = deal_report(&report, 2);
+    assert_eq!(
+        late.client,
+        Some(agendor_sync::report::ClientOutcome::Found),
+        "{report:#?}"
+    );
+    let used: i64 = sqlx::query_scalar("select cliente_id from cirurgias where id = $1")
+        .bind(late.surgery_id.unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(used, client_id);
+}
