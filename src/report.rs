@@ -2,6 +2,7 @@
 //! scripts, and the exit code it implies.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 use serde::Serialize;
 
@@ -192,12 +193,20 @@ impl RunReport {
 
 /// Prints the report on stdout.
 pub fn print(report: &RunReport, format: OutputFormat) {
-    match format {
-        OutputFormat::Text => print!("{}", render_text(report)),
-        OutputFormat::Json => match serde_json::to_string_pretty(report) {
-            Ok(json) => println!("{json}"),
-            Err(error) => tracing::error!(%error, "failed to serialise the report"),
-        },
+    let result = match format {
+        OutputFormat::Text => write!(std::io::stdout().lock(), "{}", render_text(report)),
+        // Serialised straight to stdout, so a large run never holds the whole document
+        // in memory a second time.
+        OutputFormat::Json => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer_pretty(&mut stdout, report)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(stdout))
+                .and_then(|()| stdout.flush())
+        }
+    };
+    if let Err(error) = result {
+        tracing::error!(%error, "failed to write the report to stdout");
     }
 }
 
