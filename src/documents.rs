@@ -1,5 +1,7 @@
 //! Validation of Brazilian tax documents: CPF, CNPJ and state registration.
 
+use unicode_normalization::UnicodeNormalization;
+
 /// Normal form stored for a company that has no state registration.
 pub const EXEMPT_STATE_REGISTRATION: &str = "ISENTO";
 
@@ -35,9 +37,10 @@ pub enum DocumentError {
 }
 
 /// Normalises a CPF or CNPJ for comparison and storage: keeps ASCII digits and
-/// ASCII letters (upper-cased) and drops everything else.
+/// ASCII letters (upper-cased) and drops everything else. Compatibility forms such as
+/// fullwidth digits are read as the ASCII characters they stand for (Unicode NFKC).
 pub fn normalize_document(raw: &str) -> String {
-    raw.chars()
+    raw.nfkc()
         .filter(char::is_ascii_alphanumeric)
         .map(|character| character.to_ascii_uppercase())
         .collect()
@@ -176,8 +179,9 @@ mod tests {
             ("12.abc.345/01de-35", "12ABC34501DE35"),
             ("12.ABC.345/01DE-35", "12ABC34501DE35"),
             ("\u{00A0}47.285.163/0001-21\u{00A0}", "47285163000121"),
-            // Non-ASCII letters and digits are dropped like punctuation.
-            ("1é2\u{FF13}", "12"),
+            // Fullwidth digits count as digits; other non-ASCII letters are dropped.
+            ("1é2\u{FF13}", "123"),
+            ("\u{FF14}\u{FF17}.285.163/0001-21", "47285163000121"),
             ("", ""),
             ("./- ", ""),
         ] {

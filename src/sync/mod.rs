@@ -88,6 +88,13 @@ pub async fn run_with_pool(
         )));
     }
 
+    if companies.is_empty() && args.companies.is_empty() {
+        tracing::warn!(
+            "no company has the Agendor module contracted and the integration enabled: \
+             nothing to do"
+        );
+    }
+
     let mut reports = Vec::new();
     for requested in &args.companies {
         if !companies.iter().any(|company| company.id == *requested) {
