@@ -10,7 +10,9 @@ use sqlx::{Connection, PgConnection};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::support::{TOKEN, TestApp, deal, organization, server_url, spawn_app};
+use crate::support::{
+    TOKEN, TestApp, admin_connection, cleanup, deal, organization, server_url, spawn_app,
+};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
@@ -82,12 +84,6 @@ async fn request_count(app: &TestApp) -> usize {
     app.agendor.received_requests().await.unwrap().len()
 }
 
-async fn admin_connection() -> PgConnection {
-    PgConnection::connect(&format!("{}/postgres", server_url()))
-        .await
-        .unwrap()
-}
-
 async fn insert_enabled_company(app: &TestApp, id: i64) {
     sqlx::raw_sql(&format!(
         "insert into empresas (id, nome, agendor_modulo_contratado, agendor_integracao_ativa,
@@ -137,21 +133,7 @@ impl TestRole {
 
 impl Drop for TestRole {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs outside any async context, so the cleanup gets a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let mut admin = admin_connection().await;
-                let _ = sqlx::raw_sql(&format!("drop role if exists {name}"))
-                    .execute(&mut admin)
-                    .await;
-            });
-        })
-        .join();
+        cleanup(format!("drop role if exists {}", self.name));
     }
 }
 

@@ -287,17 +287,7 @@ async fn surgery_inserted_meanwhile_is_already_integrated() {
     .await
     .unwrap();
 
-    let sync = tokio::spawn({
-        let pool = app.pool.clone();
-        let settings = app.settings.clone();
-        async move {
-            let args = agendor_sync::cli::SyncArgs {
-                since: agendor_sync::config::parse_since("2026-11-01").ok(),
-                ..Default::default()
-            };
-            agendor_sync::sync::run_with_pool(&pool, &settings, &args).await
-        }
-    });
+    let sync = crate::support::spawn_sync(&app);
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
     other_writer.commit().await.unwrap();
     let report = sync.await.unwrap().unwrap();
@@ -430,17 +420,7 @@ async fn client_created_in_v2_during_the_run_is_found() {
     customer["cnpj"] = json!("11.222.333/0001-81");
     app.mount_organization(customer).await;
 
-    let sync = tokio::spawn({
-        let pool = app.pool.clone();
-        let settings = app.settings.clone();
-        async move {
-            let args = agendor_sync::cli::SyncArgs {
-                since: agendor_sync::config::parse_since("2026-11-01").ok(),
-                ..Default::default()
-            };
-            agendor_sync::sync::run_with_pool(&pool, &settings, &args).await
-        }
-    });
+    let sync = crate::support::spawn_sync(&app);
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     let client_id: i64 = sqlx::query_scalar(
         "insert into clientes (empresa_id, tipo_pessoa, nome, cnpj)

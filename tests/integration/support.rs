@@ -97,25 +97,46 @@ pub fn test_settings(database_url: &str, agendor_uri: &str) -> Settings {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let database = self.database.clone();
-        // Drop runs outside any async context, so the cleanup gets a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let mut admin = admin_connection().await;
-                let _ = sqlx::query(&format!("drop database if exists {database} with (force)"))
-                    .execute(&mut admin)
-                    .await;
-            });
-        })
-        .join();
+        cleanup(format!(
+            "drop database if exists {} with (force)",
+            self.database
+        ));
     }
 }
 
-async fn admin_connection() -> PgConnection {
+/// Runs one cleanup statement as the admin from a `Drop`, which runs outside any async
+/// context, so the statement gets a runtime of its own; failures are ignored.
+pub fn cleanup(statement: String) {
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut admin = admin_connection().await;
+            let _ = sqlx::raw_sql(&statement).execute(&mut admin).await;
+        });
+    })
+    .join();
+}
+
+/// Spawns a run of the sync since 2026-11-01 through the library entry point, so the
+/// test can act on the database while it runs.
+pub fn spawn_sync(
+    app: &TestApp,
+) -> tokio::task::JoinHandle<Result<RunReport, agendor_sync::sync::RunError>> {
+    let pool = app.pool.clone();
+    let settings = app.settings.clone();
+    tokio::spawn(async move {
+        let args = SyncArgs {
+            since: agendor_sync::config::parse_since("2026-11-01").ok(),
+            ..SyncArgs::default()
+        };
+        agendor_sync::sync::run_with_pool(&pool, &settings, &args).await
+    })
+}
+
+pub async fn admin_connection() -> PgConnection {
     PgConnection::connect(&format!("{}/postgres", server_url()))
         .await
         .expect("PostgreSQL must run on 127.0.0.1:5432 (or set TEST_DATABASE_URL)")
