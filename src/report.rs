@@ -195,8 +195,8 @@ impl RunReport {
 pub fn print(report: &RunReport, format: OutputFormat) {
     let result = match format {
         OutputFormat::Text => write!(std::io::stdout().lock(), "{}", render_text(report)),
-        // Serialised straight to stdout, so a large run never holds the whole document
-        // in memory a second time.
+        // Serialised straight to stdout, so a large run never keeps a second copy of the
+        // whole document in memory.
         OutputFormat::Json => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             serde_json::to_writer_pretty(&mut stdout, report)

@@ -15,7 +15,7 @@ pub enum ClientKind {
 }
 
 impl ClientKind {
-    /// The `tipo_pessoa` code V2 stores.
+    /// Returns the `tipo_pessoa` code V2 stores.
     pub fn code(self) -> &'static str {
         match self {
             ClientKind::Company => "J",
@@ -192,7 +192,7 @@ fn email(contact: &Contact, problems: &mut Vec<String>) -> Option<String> {
     }
 }
 
-/// A syntactic check only: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// Checks the syntax only: one `@`, a non-empty local part, a dotted domain, no spaces.
 fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;

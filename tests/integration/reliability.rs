@@ -389,7 +389,7 @@ async fn permission_error_fails_the_company() {
 }
 
 #[tokio::test]
-async fn client_created_in_v2_during_the_run_is_found() {
+async fn client_created_meanwhile_is_found() {
     let app = spawn_app().await;
     app.seed_registries().await;
     // The second page arrives late, after a V2 user registered its client.

@@ -104,8 +104,8 @@ impl Drop for TestApp {
     }
 }
 
-/// Runs one cleanup statement as the admin from a `Drop`, which runs outside any async
-/// context, so the statement gets a runtime of its own; failures are ignored.
+/// Runs one cleanup statement as the admin from a `Drop`. A `Drop` runs outside any
+/// async context, so the statement gets a runtime of its own. Failures are ignored.
 pub fn cleanup(statement: String) {
     let _ = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
