@@ -177,6 +177,16 @@ async fn next_default_since(app: &TestApp) -> String {
     sent[0].clone()
 }
 
+/// Asserts that the next default run still starts on the date of the last completed
+/// run, in São Paulo: the run under test did not move the watermark.
+async fn assert_watermark_kept(app: &TestApp, last_completed: DateTime<Utc>) {
+    assert_eq!(
+        next_default_since(app).await,
+        start_of(local_date(last_completed, Sao_Paulo), Sao_Paulo),
+        "the watermark moved"
+    );
+}
+
 async fn request_count(app: &TestApp) -> usize {
     app.agendor.received_requests().await.unwrap().len()
 }
@@ -638,10 +648,7 @@ async fn page_without_data_fails_the_company() {
     let run = last_run(&app).await;
     assert_eq!(run.status, "failed");
     assert!(!run.stream_completed);
-    assert_eq!(
-        next_default_since(&app).await,
-        start_of(local_date(last_completed, Sao_Paulo), Sao_Paulo)
-    );
+    assert_watermark_kept(&app, last_completed).await;
 }
 
 #[tokio::test]
@@ -674,10 +681,7 @@ async fn later_page_without_data_fails() {
     assert_eq!(deal_report(&report, 1).outcome, Outcome::Created);
     assert_eq!(report.exit_code(), 1);
     assert!(!last_run(&app).await.stream_completed);
-    assert_eq!(
-        next_default_since(&app).await,
-        start_of(local_date(last_completed, Sao_Paulo), Sao_Paulo)
-    );
+    assert_watermark_kept(&app, last_completed).await;
 }
 
 #[tokio::test]
@@ -951,10 +955,7 @@ async fn deal_flag_fetches_deals_by_id() {
     assert_eq!(report.exit_code(), 3);
     app.agendor.verify().await;
     assert!(!last_run(&app).await.stream_completed);
-    assert_eq!(
-        next_default_since(&app).await,
-        start_of(local_date(last_completed, Sao_Paulo), Sao_Paulo)
-    );
+    assert_watermark_kept(&app, last_completed).await;
 }
 
 #[tokio::test]
