@@ -262,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn doctor_matches_by_crm_or_by_name_without_title() {
+    fn doctor_matches_by_crm_or_name() {
         let registries = registries();
         let cases = [
             ("Dra. Ana Lima", Lookup::Found(20)),

@@ -187,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn surgery_date_is_the_local_date_of_the_win() {
+    fn surgery_date_is_local_win_date() {
         let tz = chrono_tz::America::Sao_Paulo;
         let cases = [
             ("2026-11-20T01:30:00Z", "2026-11-19"),

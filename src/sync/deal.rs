@@ -378,7 +378,7 @@ impl DealContext<'_> {
             }
         };
 
-        // The registry read at the start of the run answers most lookups; the query
+        // The registry read at the start of the run serves most lookups. The query
         // catches clients that V2's users created since.
         let kind = source.kind();
         if let Some(id) = self.registries.client(kind, &document) {
